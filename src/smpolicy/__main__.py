@@ -1,0 +1,5 @@
+"""``python -m smpolicy``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,162 @@
+"""Pydantic models of a regulation pack (one YAML file per jurisdiction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, OrgType, Topic
+
+ENTRY_ID = r"^[a-z]{2}(-[a-z0-9]{1,3})?(\.[a-z0-9_]+)+$"
+JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+
+EntryKind = Literal[
+    "statute", "regulation", "guidance", "case", "enforcement", "standard", "code"
+]
+EntryStatus = Literal["in_force", "pending", "vacated", "draft", "repealed"]
+Value = int | float | str | dt.date
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(_Strict):
+    """Where a fact was read: an official source wherever one exists."""
+
+    title: str = Field(description="Title of the source document or page.")
+    url: str = Field(pattern=r"^https://", description="Address of the source (https).")
+    publisher: str = Field(description="Who publishes the source (regulator, court, gazette).")
+
+
+class PackEntry(_Strict):
+    """One dated legal fact: a law, rule, guidance document, case or penalty table.
+
+    The same ``id`` may appear more than once with non-overlapping effective
+    ranges; the one in force on the build's as-of date is used.
+    """
+
+    id: str = Field(pattern=ENTRY_ID, description="Stable id, e.g. 'us.hipaa.cmp'.")
+    jurisdiction: str = Field(pattern=JURISDICTION, description="ISO code, e.g. US, US-CA, EU.")
+    kind: EntryKind
+    topics: list[Topic] = Field(min_length=1)
+    title: str = Field(description="Short name of the law, rule or document.")
+    citation: str = Field(description="Formal citation, e.g. '45 CFR 164.508'.")
+    source: Source
+    checked: dt.date = Field(description="Date the source was last read.")
+    published: dt.date | None = Field(default=None, description="Publication date, if known.")
+    effective_from: dt.date = Field(description="First day this version applies.")
+    effective_to: dt.date | None = Field(
+        default=None, description="Last day this version applies (superseded, vacated, repealed)."
+    )
+    status: EntryStatus = "in_force"
+    applies_to: list[OrgType] = Field(
+        default_factory=list, description="Organization types it concerns; empty means all."
+    )
+    public_sector: bool | None = Field(
+        default=None, description="True: public bodies only; False: private only; null: both."
+    )
+    summary: str = Field(
+        min_length=20,
+        description="What it requires, in our own words, one to three sentences.",
+    )
+    values: dict[str, Value] = Field(
+        default_factory=dict, description="Named figures (amounts, days, dates)."
+    )
+    obligations: dict[str, str | int] = Field(
+        default_factory=dict, description="Controls this entry sets; stricter rule wins."
+    )
+    keywords: list[str] = Field(
+        default_factory=list,
+        description="Distinctive terms (e.g. 'HIPAA') that must not appear in a policy "
+        "for which this jurisdiction is not selected.",
+    )
+    note: str | None = Field(default=None, description="Maintainer note; never rendered.")
+
+    @field_validator("obligations")
+    @classmethod
+    def _known_obligations(cls, value: dict[str, str | int]) -> dict[str, str | int]:
+        for key, item in value.items():
+            if key in OBLIGATION_ORDERS:
+                allowed = OBLIGATION_ORDERS[key]
+                if item not in allowed:
+                    raise ValueError(f"{key} must be one of {', '.join(allowed)}")
+            elif key in OBLIGATION_NUMERIC:
+                if not isinstance(item, int) or item <= 0:
+                    raise ValueError(f"{key} must be a positive whole number")
+            else:
+                known = sorted([*OBLIGATION_ORDERS, *OBLIGATION_NUMERIC])
+                raise ValueError(f"unknown obligation {key!r}; known: {', '.join(known)}")
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> PackEntry:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError("effective_to is before effective_from")
+        prefix = self.jurisdiction.lower().split("-")[0]
+        if not self.id.startswith(prefix):
+            raise ValueError(f"id must start with the jurisdiction code {prefix!r}")
+        return self
+
+    def in_force(self, on: dt.date) -> bool:
+        """Whether this version applies on ``on``."""
+        return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
+
+
+class Terms(_Strict):
+    """The jurisdiction's own vocabulary, used in definitions and throughout the text."""
+
+    health_info: str = Field(description="e.g. 'protected health information'.")
+    health_info_short: str = Field(description="e.g. 'PHI'.")
+    consent: str = Field(description="e.g. 'HIPAA authorization' or 'explicit consent'.")
+    privacy_regulator: str = Field(description="e.g. 'HHS Office for Civil Rights'.")
+    advertising_regulator: str = Field(description="e.g. 'Federal Trade Commission'.")
+    language: Literal["en-US", "en-GB", "en-CA", "en-AU"] = "en-US"
+
+
+class ChangelogItem(_Strict):
+    """One release of a pack."""
+
+    version: str
+    date: dt.date
+    changes: list[str] = Field(min_length=1)
+
+
+class RegulationPack(_Strict):
+    """A dated set of legal facts for one jurisdiction (a country, a state or the EU)."""
+
+    jurisdiction: str = Field(pattern=JURISDICTION)
+    name: str = Field(description="e.g. 'United States (federal)'.")
+    parent: str | None = Field(
+        default=None, description="Jurisdiction this one sits inside (US for US-CA)."
+    )
+    version: str = Field(pattern=r"^\d{4}\.\d{1,2}\.\d+$", description="YYYY.MM.N")
+    released: dt.date
+    terms: Terms | None = Field(
+        default=None, description="Vocabulary; required for countries and the EU."
+    )
+    changelog: list[ChangelogItem] = Field(min_length=1)
+    entries: list[PackEntry] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> RegulationPack:
+        if self.parent is None and self.terms is None:
+            raise ValueError("a top-level pack needs terms")
+        spans: dict[str, list[PackEntry]] = {}
+        for entry in self.entries:
+            if entry.jurisdiction != self.jurisdiction:
+                raise ValueError(
+                    f"entry {entry.id}: jurisdiction {entry.jurisdiction} "
+                    f"is not the pack's ({self.jurisdiction})"
+                )
+            spans.setdefault(entry.id, []).append(entry)
+        for entry_id, versions in spans.items():
+            versions = sorted(versions, key=lambda e: e.effective_from)
+            for older, newer in zip(versions, versions[1:], strict=False):
+                if older.effective_to is None or older.effective_to >= newer.effective_from:
+                    raise ValueError(
+                        f"entry {entry_id}: versions overlap; set effective_to on the older one"
+                    )
+        return self

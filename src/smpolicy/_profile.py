@@ -1,0 +1,264 @@
+"""The profile: an organization's answers, as a versioned YAML format."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from ._types import OrgType, Platform, RiskAppetite
+from ._yaml import load_yaml
+from .errors import ProfileError
+
+CURRENT_SCHEMA_VERSION = 1
+SCHEMA_URL = "https://smpolicy.dev/schema/profile-v1.json"
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+
+
+def _no_control(value: str) -> str:
+    match = _CONTROL.search(value)
+    if match:
+        raise ValueError(
+            f"contains control character U+{ord(match.group()):04X}, which documents cannot hold; "
+            "remove it"
+        )
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value.strip()
+
+
+Text = Annotated[str, AfterValidator(_no_control)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(_no_control)]
+
+
+def _email(value: str) -> str:
+    if not _EMAIL.match(value):
+        raise ValueError(f"{value!r} is not an email address like name@example.org")
+    return value
+
+
+Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+
+
+class Contact(_Model):
+    """A role named in the policy. The title appears in the text; the email where staff report."""
+
+    title: ShortText = Field(description="Job title shown in the policy, e.g. 'Privacy Officer'.")
+    name: ShortText | None = Field(default=None, description="Person's name (optional).")
+    email: Email = Field(description="Address staff use to reach this role.")
+
+
+class Approver(_Model):
+    """Who approved the policy."""
+
+    name: ShortText = Field(description="Approver's name.")
+    title: ShortText = Field(description="Approver's title, e.g. 'Chief Executive Officer'.")
+
+
+class Organization(_Model):
+    """Who the policy is for."""
+
+    name: ShortText = Field(description="Organization name as it appears on the policy.")
+    type: OrgType = Field(description="Kind of organization; changes much of the policy.")
+    jurisdictions: list[
+        Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
+    ] = Field(
+        min_length=1,
+        description="Where it operates: ISO 3166-1 or 3166-2 codes (US, US-CA, GB, CA-ON, AU) "
+        "or EU. A subdivision implies its country.",
+    )
+    public_sector: bool = Field(
+        default=False, description="A government body or publicly owned organization."
+    )
+    workforce_size: int = Field(ge=1, le=10_000_000, description="Approximate headcount.")
+    unionized: bool = Field(
+        default=False, description="Some staff are represented by a union."
+    )
+
+    @field_validator("jurisdictions")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        dupes = sorted({j for j in value if value.count(j) > 1})
+        if dupes:
+            raise ValueError(f"listed more than once: {', '.join(dupes)}")
+        return value
+
+
+class OfficialAccounts(_Model):
+    """How the organization runs its own accounts."""
+
+    managed_by: Literal["communications_team", "agency", "distributed"] = Field(
+        default="communications_team",
+        description="communications_team: one central team; agency: an outside agency posts "
+        "for the organization; distributed: departments run their own accounts under central rules.",
+    )
+    agency_name: ShortText | None = Field(
+        default=None, description="Name of the outside agency, when one posts for you."
+    )
+    after_hours_monitoring: bool = Field(
+        default=False, description="Accounts are watched outside business hours."
+    )
+    moderates_comments: bool = Field(
+        default=True, description="Comments on official accounts are moderated."
+    )
+    uses_paid_advertising: bool = Field(
+        default=True, description="Paid or boosted posts and ad targeting are used."
+    )
+    features_patient_stories: bool = Field(
+        default=True, description="Patient stories, photos or testimonials are published."
+    )
+    works_with_influencers: bool = Field(
+        default=False, description="Creators or influencers are paid or given products to post."
+    )
+
+    @model_validator(mode="after")
+    def _agency_named(self) -> OfficialAccounts:
+        if self.managed_by == "agency" and not self.agency_name:
+            raise ValueError("agency_name is required when managed_by is agency")
+        return self
+
+
+class Contacts(_Model):
+    """Roles named in the policy."""
+
+    policy_owner: Contact
+    privacy_officer: Contact
+    communications_lead: Contact
+    security_contact: Contact | None = Field(
+        default=None, description="Who handles account compromise; defaults to the privacy officer."
+    )
+    hr_contact: Contact | None = Field(
+        default=None, description="Who handles staff conduct matters; defaults to the policy owner."
+    )
+
+
+class Branding(_Model):
+    """House style for the DOCX."""
+
+    reference_doc: str | None = Field(
+        default=None, description="Path (relative to the profile) of a .docx whose styles to use."
+    )
+    logo: str | None = Field(
+        default=None, description="Path (relative to the profile) of a PNG or JPEG logo."
+    )
+
+
+class PolicyMeta(_Model):
+    """The policy document's own metadata."""
+
+    number: str = Field(
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,31}$",
+        description="Policy number, e.g. COM-012 (letters, digits, . _ / -).",
+    )
+    title: ShortText = Field(default="Social Media Policy", description="Document title.")
+    effective_date: dt.date = Field(description="Date the policy takes effect (YYYY-MM-DD).")
+    review_cycle_months: int = Field(
+        default=12, ge=1, le=60, description="Months between scheduled reviews."
+    )
+    approved_by: Approver
+    supersedes: ShortText | None = Field(
+        default=None, description="Number of the policy this one replaces, if any."
+    )
+
+
+class Profile(_Model):
+    """An organization's profile: everything the policy depends on besides the law."""
+
+    schema_version: Literal[1] = Field(description="Format version of this file.")
+    organization: Organization
+    platforms: list[Platform] = Field(
+        min_length=1, description="Platforms the organization or its staff use for work."
+    )
+    risk_appetite: RiskAppetite = Field(
+        description="conservative, balanced or permissive: sets concrete controls."
+    )
+    official_accounts: OfficialAccounts = Field(default_factory=OfficialAccounts)
+    contacts: Contacts
+    policy: PolicyMeta
+    branding: Branding = Field(default_factory=Branding)
+
+    @field_validator("platforms")
+    @classmethod
+    def _unique_platforms(cls, value: list[str]) -> list[str]:
+        dupes = sorted({p for p in value if value.count(p) > 1})
+        if dupes:
+            raise ValueError(f"listed more than once: {', '.join(dupes)}")
+        return value
+
+    def next_review(self) -> dt.date:
+        """Effective date plus the review cycle."""
+        start = self.policy.effective_date
+        month = start.month - 1 + self.policy.review_cycle_months
+        year, month = start.year + month // 12, month % 12 + 1
+        day = min(start.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+        return dt.date(year, month, day)
+
+
+def format_validation_error(source: str, exc: ValidationError) -> str:
+    """One ``file: field.path: message`` line per problem."""
+    lines = []
+    for err in exc.errors():
+        loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
+        msg = err["msg"]
+        if err["type"] == "extra_forbidden":
+            msg = "unknown field; remove it or check the spelling"
+        elif err["type"] == "literal_error":
+            msg = f"{msg} (got {err['input']!r})"
+        elif err["type"] == "missing":
+            msg = "required field is missing"
+        msg = msg.removeprefix("Value error, ")
+        lines.append(f"{source}: {loc}: {msg}")
+    return "\n".join(lines)
+
+
+def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
+    """Bring an older profile up to the current schema version (in place)."""
+    version = data.get("schema_version")
+    if version is None:
+        raise ProfileError(
+            f"{source}: schema_version: required field is missing; add 'schema_version: 1'"
+        )
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ProfileError(f"{source}: schema_version: must be a whole number, got {version!r}")
+    if version > CURRENT_SCHEMA_VERSION:
+        raise ProfileError(
+            f"{source}: schema_version: {version} is newer than this smpolicy supports "
+            f"({CURRENT_SCHEMA_VERSION}); upgrade smpolicy"
+        )
+    if version < 1:
+        raise ProfileError(f"{source}: schema_version: must be 1 or more, got {version}")
+    # Version 1 is the first format; later versions add steps here, oldest first.
+    return data
+
+
+def parse_profile(data: Any, source: str) -> Profile:
+    """Validate already-parsed YAML data as a profile."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"{source}: (top level): expected a mapping of profile fields")
+    data = migrate(dict(data), source)
+    try:
+        return Profile.model_validate(data)
+    except ValidationError as exc:
+        raise ProfileError(format_validation_error(source, exc)) from None
+
+
+def load_profile(path: str | Path) -> Profile:
+    """Read and validate a profile file."""
+    path = Path(path)
+    return parse_profile(load_yaml(path), str(path))

@@ -1,0 +1,167 @@
+"""Loading regulation packs and selecting the facts in force for a profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from ._packmodel import PackEntry, RegulationPack
+from ._profile import format_validation_error
+from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS
+from ._yaml import load_yaml
+from .errors import PackError
+
+
+@cache
+def _load_pack_file(path: Path, mtime_ns: int) -> RegulationPack:
+    del mtime_ns  # part of the cache key only
+    data = load_yaml(path)
+    try:
+        return RegulationPack.model_validate(data)
+    except ValidationError as exc:
+        raise PackError(format_validation_error(str(path), exc)) from None
+
+
+def load_pack(path: Path) -> RegulationPack:
+    """Load and validate one pack file (cached by path and modification time)."""
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise PackError(f"{path}: regulation pack not found") from None
+    pack = _load_pack_file(path, mtime)
+    if path.stem != pack.jurisdiction:
+        raise PackError(
+            f"{path}: jurisdiction: {pack.jurisdiction} does not match the file name; "
+            f"name the file {pack.jurisdiction}.yaml"
+        )
+    return pack
+
+
+def available_jurisdictions(pack_dir: Path) -> list[str]:
+    """Jurisdiction codes that have a pack file in ``pack_dir``."""
+    return sorted(p.stem for p in pack_dir.glob("*.yaml"))
+
+
+def expand_jurisdictions(codes: list[str]) -> list[str]:
+    """Add the country of every subdivision (US-CA implies US), keeping a stable order."""
+    result: list[str] = []
+    for code in codes:
+        parent = code.split("-")[0] if "-" in code else None
+        for item in (parent, code):
+            if item and item not in result:
+                result.append(item)
+    return sorted(result, key=lambda c: (c.split("-")[0], "-" in c, c))
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """The strictest value of one obligation across the selected jurisdictions."""
+
+    key: str
+    value: str | int
+    entry: PackEntry
+    others: tuple[tuple[str, str | int], ...] = ()  # (jurisdiction, value) that lost
+
+
+@dataclass
+class FactSet:
+    """The pack entries that apply to one build: selected jurisdictions, as-of date, org type."""
+
+    packs: dict[str, RegulationPack]
+    as_of: dt.date
+    org_type: str
+    public_sector: bool
+    entries: dict[str, PackEntry] = field(default_factory=dict)
+    upcoming: list[PackEntry] = field(default_factory=list)
+    excluded_keywords: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        for pack in self.packs.values():
+            for entry in pack.entries:
+                if not self._relevant(entry):
+                    continue
+                if entry.in_force(self.as_of):
+                    self.entries[entry.id] = entry
+                elif entry.effective_from > self.as_of and entry.id not in self.entries:
+                    self.upcoming.append(entry)
+        self.upcoming.sort(key=lambda e: (e.effective_from, e.id))
+
+    def _relevant(self, entry: PackEntry) -> bool:
+        if entry.applies_to and self.org_type not in entry.applies_to:
+            return False
+        return entry.public_sector is None or entry.public_sector == self.public_sector
+
+    def topic(self, name: str, jurisdiction: str | None = None) -> list[PackEntry]:
+        """Entries on a topic, in jurisdiction then pack order."""
+        order = list(self.packs)
+        found = [
+            e
+            for e in self.entries.values()
+            if name in e.topics and (jurisdiction is None or e.jurisdiction == jurisdiction)
+        ]
+        return sorted(found, key=lambda e: order.index(e.jurisdiction))
+
+    def obligation(self, key: str) -> Obligation | None:
+        """The strictest value set for ``key`` by any selected jurisdiction."""
+        setters = [(e, e.obligations[key]) for e in self.entries.values() if key in e.obligations]
+        if not setters:
+            return None
+        if key in OBLIGATION_ORDERS:
+            order = OBLIGATION_ORDERS[key]
+            ranked = sorted(setters, key=lambda s: (-order.index(str(s[1])), s[0].id))
+        else:
+            direction = OBLIGATION_NUMERIC[key]
+            ranked = sorted(
+                setters,
+                key=lambda s: (int(s[1]) if direction == "min" else -int(s[1]), s[0].id),
+            )
+        best_entry, best_value = ranked[0]
+        others = tuple((e.jurisdiction, v) for e, v in ranked[1:] if v != best_value)
+        return Obligation(key, best_value, best_entry, others)
+
+
+def select_facts(
+    pack_dir: Path,
+    jurisdictions: list[str],
+    *,
+    as_of: dt.date,
+    org_type: str,
+    public_sector: bool,
+    source: str = "profile",
+) -> FactSet:
+    """Load the packs for ``jurisdictions`` (with parents) and select what applies."""
+    available = available_jurisdictions(pack_dir)
+    packs: dict[str, RegulationPack] = {}
+    for code in expand_jurisdictions(jurisdictions):
+        if code not in available:
+            raise PackError(
+                f"{source}: organization.jurisdictions: no regulation pack for {code}; "
+                f"available: {', '.join(available)}"
+            )
+        packs[code] = load_pack(pack_dir / f"{code}.yaml")
+    keywords: set[str] = set()
+    for code in available:
+        if code not in packs:
+            for entry in load_pack(pack_dir / f"{code}.yaml").entries:
+                keywords.update(entry.keywords)
+    for pack in packs.values():
+        for entry in pack.entries:
+            keywords.difference_update(entry.keywords)
+    return FactSet(
+        packs=packs,
+        as_of=as_of,
+        org_type=org_type,
+        public_sector=public_sector,
+        excluded_keywords=frozenset(keywords),
+    )
+
+
+def pack_fingerprint(pack: RegulationPack) -> str:
+    """A short hash of a pack's content, for lock files."""
+    payload = pack.model_dump_json().encode()
+    return hashlib.sha256(payload).hexdigest()[:16]

@@ -1,0 +1,147 @@
+"""Template packs and the sandboxed Jinja environment that renders them to Markdown."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._mdescape import finalize
+from ._profile import format_validation_error
+from ._types import RISK_APPETITES
+from ._yaml import load_yaml
+from .errors import TemplateError
+
+ENTRY_TEMPLATE = "policy.md.j2"
+
+
+class ControlSpec(BaseModel):
+    """One control whose setting depends on the risk appetite."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    label: str
+    conservative: str | int | bool
+    balanced: str | int | bool
+    permissive: str | int | bool
+
+
+class PackInfo(BaseModel):
+    """templates/pack.yaml: the template pack's identity."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    version: str = Field(pattern=r"^\d+\.\d+\.\d+$")
+    description: str = ""
+    controls: dict[str, ControlSpec] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TemplatePack:
+    """A directory of Jinja templates producing Markdown, plus its pack.yaml."""
+
+    root: Path
+    info: PackInfo
+    overlay: Path | None = None
+
+    @classmethod
+    def load(cls, root: Path, overlay: Path | None = None) -> TemplatePack:
+        """Load the pack at ``root``; ``overlay`` holds user templates that override files."""
+        meta = root / "pack.yaml"
+        if not meta.is_file():
+            raise TemplateError(f"{meta}: template pack has no pack.yaml")
+        try:
+            info = PackInfo.model_validate(load_yaml(meta))
+        except ValidationError as exc:
+            raise TemplateError(format_validation_error(str(meta), exc)) from None
+        if overlay is not None and not overlay.is_dir():
+            raise TemplateError(f"{overlay}: template directory not found")
+        return cls(root=root, info=info, overlay=overlay)
+
+    def controls_for(self, appetite: str) -> dict[str, Any]:
+        """The control settings for one risk appetite."""
+        if appetite not in RISK_APPETITES:  # pragma: no cover - validated by the profile
+            raise TemplateError(f"unknown risk appetite {appetite!r}")
+        return {key: getattr(spec, appetite) for key, spec in self.info.controls.items()}
+
+    def files(self) -> list[Path]:
+        """Every template file, built-in then overlay, in a stable order."""
+        found = sorted(p for p in self.root.rglob("*") if p.is_file())
+        if self.overlay:
+            found += sorted(p for p in self.overlay.rglob("*") if p.is_file())
+        return found
+
+    def section_fingerprints(self) -> dict[str, str]:
+        """A short hash per template file (relative name), overlay files winning."""
+        result: dict[str, str] = {}
+        for base in (self.root, self.overlay):
+            if base is None:
+                continue
+            for path in sorted(base.rglob("*.j2")):
+                rel = path.relative_to(base).as_posix()
+                result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        return dict(sorted(result.items()))
+
+    def fingerprint(self) -> str:
+        """A short hash of every file in the pack."""
+        digest = hashlib.sha256()
+        for base in (self.root, self.overlay):
+            if base is None:
+                continue
+            for path in sorted(p for p in base.rglob("*") if p.is_file()):
+                digest.update(path.relative_to(base).as_posix().encode())
+                digest.update(b"\0")
+                digest.update(path.read_bytes())
+        return digest.hexdigest()[:16]
+
+    def environment(self) -> jinja2.Environment:
+        """A sandboxed, strict environment whose loader is confined to the pack."""
+        search = [str(self.overlay)] if self.overlay else []
+        search.append(str(self.root))
+        env = ImmutableSandboxedEnvironment(
+            loader=jinja2.FileSystemLoader(search, followlinks=False),
+            undefined=jinja2.StrictUndefined,
+            autoescape=False,
+            finalize=finalize,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        return env
+
+
+def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
+    """Render ``name``; every Jinja failure becomes a one-line :class:`TemplateError`."""
+    try:
+        return env.get_template(name).render(context)
+    except jinja2.TemplateNotFound as exc:
+        raise TemplateError(f"template not found: {exc.name}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: syntax error: {exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{_where(exc)}undefined variable: {exc.message}") from None
+    except SecurityError as exc:
+        raise TemplateError(f"{_where(exc)}template tried an unsafe operation: {exc}") from None
+    except TemplateError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError) as exc:
+        raise TemplateError(f"{_where(exc)}template failed: {exc}") from None
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line: `` of the innermost template frame in ``exc``'s traceback, if any."""
+    tb = exc.__traceback__
+    where = ""
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_filename.endswith(".j2"):
+            where = f"{Path(code.co_filename).name}:{tb.tb_lineno}: "
+        tb = tb.tb_next
+    return where

@@ -1,0 +1,141 @@
+"""The ``smpolicy`` command: translates options into calls of the Python API.
+
+Heavy modules are imported inside commands so ``--help`` and ``--version`` stay fast.
+Every :class:`~smpolicy.errors.SmpolicyError` is caught in :func:`main`, nowhere else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ExitCode, SmpolicyError
+
+FORMAT_CHOICES = ("docx", "html", "md", "pdf")
+
+
+def _parse_formats(value: str) -> tuple[str, ...]:
+    formats = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    unknown = [f for f in formats if f not in FORMAT_CHOICES]
+    if unknown or not formats:
+        raise click.BadParameter(
+            f"unknown format {', '.join(unknown) or '(none)'}; choose from {', '.join(FORMAT_CHOICES)}"
+        )
+    return formats
+
+
+def _version_text() -> str:
+    from ._build import default_pack_dir  # noqa: PLC0415
+    from ._regpack import available_jurisdictions, load_pack  # noqa: PLC0415
+
+    lines = [f"smpolicy {__version__}"]
+    pack_dir = default_pack_dir()
+    for code in available_jurisdictions(pack_dir):
+        pack = load_pack(pack_dir / f"{code}.yaml")
+        lines.append(f"  regulation pack {code} {pack.version} (released {pack.released})")
+    return "\n".join(lines)
+
+
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(_version_text())
+    ctx.exit(0)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
+              help="Show the version and the regulation pack versions, then exit.")
+def cli() -> None:
+    """Write social media policies for healthcare organizations.
+
+    \b
+    Examples:
+      smpolicy wizard profiles/my-clinic.yaml
+      smpolicy build profiles/examples/community-hospital.yaml --out out/
+      smpolicy check
+    """
+
+
+@cli.command()
+@click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
+              show_default=True, help="Directory the policy files are written to.")
+@click.option("--format", "formats", default="docx,html,md", show_default=True,
+              help="Comma-separated output formats: docx, html, md.")
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Build the policy as it reads on this date (YYYY-MM-DD); "
+              "defaults to the policy's effective date.")
+@click.option("--templates", "template_dir", type=click.Path(path_type=Path), default=None,
+              help="Directory of template overrides, rendered in a sandbox.")
+@click.option("--packs", "pack_dir", type=click.Path(path_type=Path), default=None,
+              help="Directory of regulation packs to use instead of the built-in ones.")
+@click.option("--force", is_flag=True, help="Overwrite output files smpolicy did not write.")
+def build(profiles: tuple[Path, ...], out_dir: Path, formats: str, as_of: dt.datetime | None,
+          template_dir: Path | None, pack_dir: Path | None, force: bool) -> None:
+    """Build the policy for each PROFILE as DOCX, HTML and Markdown.
+
+    \b
+    Examples:
+      smpolicy build profiles/examples/community-hospital.yaml
+      smpolicy build profiles/*.yaml --out policies/ --format docx
+      smpolicy build profiles/clinic.yaml --as-of 2027-01-01
+    """
+    from ._build import build_policy  # noqa: PLC0415
+
+    selected = _parse_formats(formats)
+    for profile in profiles:
+        result = build_policy(
+            profile, out_dir, formats=selected, as_of=as_of.date() if as_of else None,
+            pack_dir=pack_dir, template_dir=template_dir, force=force,
+        )
+        for path in result.outputs.values():
+            click.echo(str(path))
+
+
+@cli.command()
+@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
+              help="Write the schema to this file instead of standard output.")
+def schema(out_file: Path | None) -> None:
+    """Print the JSON Schema of the profile format, for editors and CI.
+
+    \b
+    Example:
+      smpolicy schema --out profile.schema.json
+    """
+    from ._schema import profile_schema_json  # noqa: PLC0415
+
+    text = profile_schema_json()
+    if out_file is None:
+        click.echo(text, nl=False)
+        return
+    from ._fsutil import atomic_write  # noqa: PLC0415
+
+    atomic_write(out_file, text.encode())
+    click.echo(str(out_file))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI and turn every SmpolicyError into one message and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="smpolicy", standalone_mode=False)
+    except SmpolicyError as exc:
+        for line in exc.message.splitlines() or [type(exc).__name__]:
+            click.echo(f"error: {line}", err=True)
+        sys.exit(int(exc.exit_code))
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        sys.exit(int(ExitCode.ABORTED))
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(int(ExitCode.ABORTED))
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    sys.exit(0)
