@@ -75,6 +75,13 @@ def anchor(entry_id: str) -> MdSafe:
     return MdSafe("ref-" + entry_id.replace(".", "-").replace("_", "-"))
 
 
+def link(text: object, url: str) -> MdSafe:
+    """A Markdown link whose text is escaped and whose address cannot break out."""
+    safe_url = "".join(c if c.isascii() and c.isprintable() and c not in " ()<>" else
+                       "".join(f"%{b:02X}" for b in c.encode()) for c in url)
+    return MdSafe(f"[{md_escape(text)}]({safe_url})")
+
+
 def mail(contact: Contact) -> MdSafe:
     """'Privacy Officer (privacy@example.org)' with a mailto link."""
     email = contact.email
@@ -154,6 +161,7 @@ def build_context(
         "values_table": values_table,
         "value": value,
         "mail": mail,
+        "link": link,
         "anchor": anchor,
         "long_date": long_date,
         "md": md_escape,

@@ -8,7 +8,10 @@ Helpers that build Markdown on purpose return :class:`MdSafe`.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
+
+from markupsafe import Markup
 
 # Characters that are markup anywhere in a line. Brackets are escaped, so parentheses and
 # '!' can never form a link or an image; raw HTML is switched off in the parser.
@@ -27,7 +30,7 @@ def md_escape(value: object) -> MdSafe:
     """Escape ``value`` so Markdown shows it literally (no markup, no line breaks)."""
     if isinstance(value, MdSafe):
         return value
-    text = " ".join(str(value).split())
+    text = re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", str(value))
     out = []
     for index, char in enumerate(text):
         if char in _INLINE or (index == 0 and char in _LINE_START):
@@ -46,7 +49,7 @@ def finalize(value: Any) -> Any:
     """Jinja ``finalize`` hook: escape data, leave Markdown built by helpers alone."""
     if value is None:
         return ""
-    if isinstance(value, MdSafe):
+    if isinstance(value, MdSafe | Markup):
         return value
     if isinstance(value, bool):
         return "yes" if value else "no"

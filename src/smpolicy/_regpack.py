@@ -48,14 +48,14 @@ def available_jurisdictions(pack_dir: Path) -> list[str]:
 
 
 def expand_jurisdictions(codes: list[str]) -> list[str]:
-    """Add the country of every subdivision (US-CA implies US), keeping a stable order."""
+    """Add the country of every subdivision (US-CA implies US), parents first, profile order."""
     result: list[str] = []
     for code in codes:
         parent = code.split("-")[0] if "-" in code else None
         for item in (parent, code):
             if item and item not in result:
                 result.append(item)
-    return sorted(result, key=lambda c: (c.split("-")[0], "-" in c, c))
+    return result
 
 
 @dataclass(frozen=True)

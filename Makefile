@@ -1,0 +1,43 @@
+# smpolicy: the two commands the README promises, plus helpers.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXAMPLE := profiles/examples/community-hospital.yaml
+
+.PHONY: demo test lint typecheck unit examples bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## demo: set up .venv and build the example hospital policy into out/
+demo: $(VENV)/.installed
+	$(BIN)/smpolicy build $(EXAMPLE) --out out --force
+
+## test: set up .venv, run the linters, the type checker and the whole test suite
+test: $(VENV)/.installed lint typecheck unit
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+
+typecheck: $(VENV)/.installed
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed
+	$(BIN)/pytest -q
+
+## examples: regenerate the committed example policies under docs/examples/
+examples: $(VENV)/.installed
+	$(BIN)/smpolicy build profiles/examples/*.yaml --out docs/examples --format md --force
+
+## bench: time builds and checks (see benchmarks/README.md)
+bench: $(VENV)/.installed
+	$(BIN)/python benchmarks/bench.py
+
+clean:
+	rm -rf out build dist .pytest_cache .mypy_cache .ruff_cache
