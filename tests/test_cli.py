@@ -10,13 +10,17 @@ import pytest
 
 from smpolicy.errors import ExitCode
 
-from .conftest import EXAMPLES, write_yaml, profile_data
+from .conftest import EXAMPLES, profile_data, write_yaml
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "smpolicy", *args],
-        capture_output=True, text=True, cwd=cwd, check=False, timeout=120,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        check=False,
+        timeout=120,
     )
 
 
@@ -42,11 +46,26 @@ def test_two_builds_are_byte_identical(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("changes", "code", "needle"),
     [
-        ({"organization__colour": "x"}, ExitCode.INVALID_PROFILE, "organization.colour: unknown field"),
-        ({"organization__type": "spa"}, ExitCode.INVALID_PROFILE, "organization.type: Input should be"),
-        ({"organization__workforce_size": "lots"}, ExitCode.INVALID_PROFILE, "organization.workforce_size"),
-        ({"organization__jurisdictions": ["US", "FR"]}, ExitCode.INVALID_PACK,
-         "organization.jurisdictions: no regulation pack for FR; available: AU, CA"),
+        (
+            {"organization__colour": "x"},
+            ExitCode.INVALID_PROFILE,
+            "organization.colour: unknown field",
+        ),
+        (
+            {"organization__type": "spa"},
+            ExitCode.INVALID_PROFILE,
+            "organization.type: Input should be",
+        ),
+        (
+            {"organization__workforce_size": "lots"},
+            ExitCode.INVALID_PROFILE,
+            "organization.workforce_size",
+        ),
+        (
+            {"organization__jurisdictions": ["US", "FR"]},
+            ExitCode.INVALID_PACK,
+            "organization.jurisdictions: no regulation pack for FR; available: AU, CA",
+        ),
         ({"schema_version": 9}, ExitCode.INVALID_PROFILE, "schema_version: 9 is newer"),
     ],
 )
@@ -99,7 +118,10 @@ def test_refuses_to_overwrite_a_file_it_did_not_write(tmp_path: Path) -> None:
     assert result.returncode == ExitCode.OUTPUT
     assert "was not written by smpolicy" in result.stderr
     assert (out / "smile-dental.md").read_text() == "my own notes\n"
-    assert run("build", str(EXAMPLES / "smile-dental.yaml"), "--out", str(out), "--force").returncode == 0
+    assert (
+        run("build", str(EXAMPLES / "smile-dental.yaml"), "--out", str(out), "--force").returncode
+        == 0
+    )
 
 
 def test_edited_output_is_protected(tmp_path: Path) -> None:

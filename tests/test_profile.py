@@ -61,10 +61,12 @@ def test_bad_platform_and_risk(make_profile) -> None:
 
 
 def test_bad_email_and_date(make_profile) -> None:
-    message = _error(make_profile(
-        contacts__privacy_officer={"title": "PO", "email": "not-an-email"},
-        policy__effective_date="first of May",
-    ))
+    message = _error(
+        make_profile(
+            contacts__privacy_officer={"title": "PO", "email": "not-an-email"},
+            policy__effective_date="first of May",
+        )
+    )
     assert "contacts.privacy_officer.email: 'not-an-email' is not an email address" in message
     assert "policy.effective_date:" in message
 
@@ -87,7 +89,9 @@ def test_control_characters_are_named(make_profile) -> None:
 
 
 def test_duplicate_jurisdiction(make_profile) -> None:
-    assert "listed more than once: US" in _error(make_profile(organization__jurisdictions=["US", "US"]))
+    assert "listed more than once: US" in _error(
+        make_profile(organization__jurisdictions=["US", "US"])
+    )
 
 
 def test_missing_file(tmp_path: Path) -> None:

@@ -109,8 +109,12 @@ def render_policy(
     )
     fingerprint = inputs_fingerprint(profile, facts, pack)
     context, citations = build_context(
-        profile, facts, pack.controls_for(profile.risk_appetite),
-        version=version, fingerprint=fingerprint, history=history or [],
+        profile,
+        facts,
+        pack.controls_for(profile.risk_appetite),
+        version=version,
+        fingerprint=fingerprint,
+        history=history or [],
     )
     markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
@@ -140,8 +144,9 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
     )
 
 
-def write_formats(rendered: Rendered, formats: tuple[str, ...],
-                  images: dict[str, Image] | None = None) -> dict[str, bytes]:
+def write_formats(
+    rendered: Rendered, formats: tuple[str, ...], images: dict[str, Image] | None = None
+) -> dict[str, bytes]:
     """Produce the bytes of each requested format from the rendered Markdown."""
     results: dict[str, bytes] = {}
     if "md" in formats:
@@ -153,8 +158,11 @@ def write_formats(rendered: Rendered, formats: tuple[str, ...],
             results["docx"] = DocxWriter(meta, images).write(root)
         if "html" in formats:
             results["html"] = render_html(
-                root, title=meta.title, language=meta.language,
-                header=meta.header_text.replace("\t", " — "), footer=meta.footer_text,
+                root,
+                title=meta.title,
+                language=meta.language,
+                header=meta.header_text.replace("\t", " — "),
+                footer=meta.footer_text,
             ).encode("utf-8")
     return results
 
@@ -175,8 +183,9 @@ def build_policy(
     profile_path = Path(profile_path)
     profile = load_profile(profile_path)
     pack = TemplatePack.load(default_template_dir(), overlay=template_dir)
-    rendered = render_policy(profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack,
-                             source=str(profile_path))
+    rendered = render_policy(
+        profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack, source=str(profile_path)
+    )
     payloads = write_formats(rendered, formats)
     out = Path(out_dir)
     ensure_dir(out)

@@ -77,8 +77,12 @@ def anchor(entry_id: str) -> MdSafe:
 
 def link(text: object, url: str) -> MdSafe:
     """A Markdown link whose text is escaped and whose address cannot break out."""
-    safe_url = "".join(c if c.isascii() and c.isprintable() and c not in " ()<>" else
-                       "".join(f"%{b:02X}" for b in c.encode()) for c in url)
+    safe_url = "".join(
+        c
+        if c.isascii() and c.isprintable() and c not in " ()<>"
+        else "".join(f"%{b:02X}" for b in c.encode())
+        for c in url
+    )
     return MdSafe(f"[{md_escape(text)}]({safe_url})")
 
 

@@ -95,8 +95,9 @@ def _text_run(text: str, fmt: _Runs, style: str | None = None) -> str:
 class DocxWriter:
     """Turns one Markdown element tree into a DOCX package."""
 
-    def __init__(self, meta: DocxMeta, images: dict[str, Image] | None = None,
-                 styles: str | None = None) -> None:
+    def __init__(
+        self, meta: DocxMeta, images: dict[str, Image] | None = None, styles: str | None = None
+    ) -> None:
         self.meta = meta
         self.images = images or {}
         self.styles = styles or styles_xml()
@@ -132,7 +133,7 @@ class DocxWriter:
             name = self.state.bookmarks.get(href[1:])
             if name is None:
                 return inner
-            return f"<w:hyperlink w:anchor={attr(name)} w:history=\"1\">{inner}</w:hyperlink>"
+            return f'<w:hyperlink w:anchor={attr(name)} w:history="1">{inner}</w:hyperlink>'
         rid = self.state.links.setdefault(href, f"rIdL{len(self.state.links) + 1}")
         return f'<w:hyperlink r:id="{rid}" w:history="1">{inner}</w:hyperlink>'
 
@@ -170,11 +171,14 @@ class DocxWriter:
             return "", ""
         bid = list(self.state.bookmarks).index(ident)
         name = self.state.bookmarks[ident]
-        return (f'<w:bookmarkStart w:id="{bid}" w:name={attr(name)}/>',
-                f'<w:bookmarkEnd w:id="{bid}"/>')
+        return (
+            f'<w:bookmarkStart w:id="{bid}" w:name={attr(name)}/>',
+            f'<w:bookmarkEnd w:id="{bid}"/>',
+        )
 
-    def _para(self, elem: ET.Element, style: str | None, *, extra_ppr: str = "",
-              fmt: _Runs | None = None) -> str:
+    def _para(
+        self, elem: ET.Element, style: str | None, *, extra_ppr: str = "", fmt: _Runs | None = None
+    ) -> str:
         start, end = self._bookmark(elem)
         ppr = (f'<w:pStyle w:val="{style}"/>' if style else "") + extra_ppr
         ppr_xml = f"<w:pPr>{ppr}</w:pPr>" if ppr else ""
@@ -197,7 +201,7 @@ class DocxWriter:
             self.state.lists.append("ordered" if elem.tag == "ol" else "bullet")
             num_id = HEADING_NUM_ID + len(self.state.lists)
         out = []
-        numpr = (f'<w:numPr><w:ilvl w:val="{min(depth, 4)}"/><w:numId w:val="{num_id}"/></w:numPr>')
+        numpr = f'<w:numPr><w:ilvl w:val="{min(depth, 4)}"/><w:numId w:val="{num_id}"/></w:numPr>'
         for item in elem:
             if item.tag != "li":
                 continue
@@ -209,8 +213,12 @@ class DocxWriter:
             for child in item:
                 if child.tag in ("ul", "ol"):
                     nested.append(child)
-                elif child.tag == "p" and not first_para_done and not (inline.text or "").strip() \
-                        and len(inline) == 0:
+                elif (
+                    child.tag == "p"
+                    and not first_para_done
+                    and not (inline.text or "").strip()
+                    and len(inline) == 0
+                ):
                     inline.text = child.text
                     inline.extend(list(child))
                     first_para_done = True
@@ -223,8 +231,9 @@ class DocxWriter:
                 if child.tag == "p":
                     out.append(self._para(child, "ListParagraph"))
                 else:
-                    out.append(self._list(child, depth + 1,
-                                          num_id if child.tag == elem.tag else None))
+                    out.append(
+                        self._list(child, depth + 1, num_id if child.tag == elem.tag else None)
+                    )
         return "".join(out)
 
     def _table(self, elem: ET.Element) -> str:
@@ -246,8 +255,11 @@ class DocxWriter:
         ]
         for is_head, row in rows:
             # CT_TrPr: cantSplit before tblHeader
-            trpr = "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>" if is_head else \
-                "<w:trPr><w:cantSplit/></w:trPr>"
+            trpr = (
+                "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
+                if is_head
+                else "<w:trPr><w:cantSplit/></w:trPr>"
+            )
             cells = []
             for cell in row:
                 fmt = _Runs(bold=is_head)
@@ -307,18 +319,27 @@ class DocxWriter:
                 label, style = f"{counters[0]}.{counters[1]}\t{text}", "TOC2"
             name = self.state.bookmarks.get(elem.get("id", ""))
             run = _text_run(label, _Runs())
-            link = f"<w:hyperlink w:anchor={attr(name)} w:history=\"1\">{run}</w:hyperlink>" if name else run
+            link = (
+                f'<w:hyperlink w:anchor={attr(name)} w:history="1">{run}</w:hyperlink>'
+                if name
+                else run
+            )
             entries.append((style, link))
         if not entries:
             return ""
-        paras = ['<w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr>'
-                 + _text_run("Contents", _Runs()) + "</w:p>"]
+        paras = [
+            '<w:p><w:pPr><w:pStyle w:val="TOCHeading"/></w:pPr>'
+            + _text_run("Contents", _Runs())
+            + "</w:p>"
+        ]
         for index, (style, link) in enumerate(entries):
             begin = ""
             if index == 0:
-                begin = ('<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
-                         '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-2" \\h \\z \\u </w:instrText></w:r>'
-                         '<w:r><w:fldChar w:fldCharType="separate"/></w:r>')
+                begin = (
+                    '<w:r><w:fldChar w:fldCharType="begin"/></w:r>'
+                    '<w:r><w:instrText xml:space="preserve"> TOC \\o "1-2" \\h \\z \\u </w:instrText></w:r>'
+                    '<w:r><w:fldChar w:fldCharType="separate"/></w:r>'
+                )
             end = '<w:r><w:fldChar w:fldCharType="end"/></w:r>' if index == len(entries) - 1 else ""
             paras.append(f'<w:p><w:pPr><w:pStyle w:val="{style}"/></w:pPr>{begin}{link}{end}</w:p>')
         paras.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
@@ -338,7 +359,12 @@ class DocxWriter:
         toc_done = False
         for elem in root:
             classes = (elem.get("class") or "").split()
-            if not toc_done and elem.tag == "h1" and "title" not in classes and "subtitle" not in classes:
+            if (
+                not toc_done
+                and elem.tag == "h1"
+                and "title" not in classes
+                and "subtitle" not in classes
+            ):
                 body.append(self._toc(root))
                 toc_done = True
             body.append(self._block(elem))
@@ -354,14 +380,19 @@ class DocxWriter:
             '<w:cols w:space="708"/><w:docGrid w:linePitch="360"/></w:sectPr>'
         )
         return (
-            ox.XML_HEAD + f"<w:document {ox.NS_DECL}><w:body>" + "".join(body) + sect
+            ox.XML_HEAD
+            + f"<w:document {ox.NS_DECL}><w:body>"
+            + "".join(body)
+            + sect
             + "</w:body></w:document>"
         )
 
     def _header(self) -> str:
         text = _text_run(self.meta.header_text, _Runs())
-        return (ox.XML_HEAD + f"<w:hdr {ox.NS_DECL}>"
-                f'<w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr>{text}</w:p></w:hdr>')
+        return (
+            ox.XML_HEAD + f"<w:hdr {ox.NS_DECL}>"
+            f'<w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr>{text}</w:p></w:hdr>'
+        )
 
     def _footer(self) -> str:
         left = _text_run(self.meta.footer_text + "\t", _Runs())
@@ -371,8 +402,10 @@ class DocxWriter:
             + _text_run(" of ", _Runs())
             + '<w:fldSimple w:instr=" NUMPAGES "><w:r><w:t>1</w:t></w:r></w:fldSimple>'
         )
-        return (ox.XML_HEAD + f"<w:ftr {ox.NS_DECL}>"
-                f'<w:p><w:pPr><w:pStyle w:val="Footer"/></w:pPr>{left}{page}</w:p></w:ftr>')
+        return (
+            ox.XML_HEAD + f"<w:ftr {ox.NS_DECL}>"
+            f'<w:p><w:pPr><w:pStyle w:val="Footer"/></w:pPr>{left}{page}</w:p></w:ftr>'
+        )
 
     def _document_rels(self) -> str:
         rels = [
@@ -386,7 +419,8 @@ class DocxWriter:
         rels += [(rid, "image", f"media/{name}", False) for name, rid in self.state.media.items()]
         body = "".join(
             f'<Relationship Id="{rid}" Type="{ox.DOC_REL}/{kind}" Target={attr(target)}'
-            + (' TargetMode="External"' if external else "") + "/>"
+            + (' TargetMode="External"' if external else "")
+            + "/>"
             for rid, kind, target, external in rels
         )
         return ox.XML_HEAD + f'<Relationships xmlns="{ox.REL_NS}">{body}</Relationships>'
@@ -399,13 +433,27 @@ class DocxWriter:
             ("[Content_Types].xml", ox.content_types(list(self.state.media))),
             ("_rels/.rels", ox.package_rels()),
             ("docProps/app.xml", ox.app_properties(meta.organization, meta.generator)),
-            ("docProps/core.xml", ox.core_properties(
-                title=meta.title, subject=meta.subject, creator=meta.author,
-                keywords=meta.keywords, description=meta.description, language=meta.language,
-                date=meta.date, revision=meta.version)),
+            (
+                "docProps/core.xml",
+                ox.core_properties(
+                    title=meta.title,
+                    subject=meta.subject,
+                    creator=meta.author,
+                    keywords=meta.keywords,
+                    description=meta.description,
+                    language=meta.language,
+                    date=meta.date,
+                    revision=meta.version,
+                ),
+            ),
             ("word/document.xml", document),
             ("word/_rels/document.xml.rels", self._document_rels()),
-            ("word/styles.xml", self.styles.replace('w:val="en-US" w:eastAsia', f'w:val="{meta.language}" w:eastAsia')),
+            (
+                "word/styles.xml",
+                self.styles.replace(
+                    'w:val="en-US" w:eastAsia', f'w:val="{meta.language}" w:eastAsia'
+                ),
+            ),
             ("word/numbering.xml", numbering_xml(self.state.lists)),
             ("word/settings.xml", ox.settings(meta.language)),
             ("word/header1.xml", self._header()),
@@ -419,5 +467,7 @@ class DocxWriter:
                 info.compress_type = zipfile.ZIP_DEFLATED
                 info.external_attr = 0o644 << 16
                 info.create_system = 0
-                archive.writestr(info, content.encode("utf-8") if isinstance(content, str) else content)
+                archive.writestr(
+                    info, content.encode("utf-8") if isinstance(content, str) else content
+                )
         return buffer.getvalue()

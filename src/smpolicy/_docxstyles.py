@@ -15,15 +15,38 @@ ACCENT_FILL = "EAF1FB"
 
 # Style ids the writer uses; a reference document must define them or inherit ours.
 STYLE_IDS = (
-    "Normal", "Title", "Subtitle", "Heading1", "Heading2", "Heading3", "AppendixHeading",
-    "ListParagraph", "Callout", "TableText", "TOCHeading", "TOC1", "TOC2", "Header", "Footer",
-    "Caption", "Hyperlink", "PolicyTable", "SignatureLine",
+    "Normal",
+    "Title",
+    "Subtitle",
+    "Heading1",
+    "Heading2",
+    "Heading3",
+    "AppendixHeading",
+    "ListParagraph",
+    "Callout",
+    "TableText",
+    "TOCHeading",
+    "TOC1",
+    "TOC2",
+    "Header",
+    "Footer",
+    "Caption",
+    "Hyperlink",
+    "PolicyTable",
+    "SignatureLine",
 )
 HEADING_NUM_ID = 1
 
 
-def _rpr(*, bold: bool = False, italic: bool = False, color: str | None = None,
-         size: int | None = None, font: str | None = None, underline: bool = False) -> str:
+def _rpr(
+    *,
+    bold: bool = False,
+    italic: bool = False,
+    color: str | None = None,
+    size: int | None = None,
+    font: str | None = None,
+    underline: bool = False,
+) -> str:
     # CT_RPr order: rFonts, b, bCs, i, iCs, ..., color, ..., sz, szCs, ..., u
     parts = []
     if font:
@@ -41,8 +64,17 @@ def _rpr(*, bold: bool = False, italic: bool = False, color: str | None = None,
     return f"<w:rPr>{''.join(parts)}</w:rPr>" if parts else ""
 
 
-def _pstyle(style_id: str, name: str, *, based_on: str | None = "Normal", next_id: str | None = None,
-            ppr: str = "", rpr: str = "", ui: int = 10, qformat: bool = True) -> str:
+def _pstyle(
+    style_id: str,
+    name: str,
+    *,
+    based_on: str | None = "Normal",
+    next_id: str | None = None,
+    ppr: str = "",
+    rpr: str = "",
+    ui: int = 10,
+    qformat: bool = True,
+) -> str:
     # CT_Style order: name, aliases, basedOn, next, link, autoRedefine, hidden, uiPriority,
     # semiHidden, unhideWhenUsed, qFormat, locked, personal..., rsid, pPr, rPr, tblPr, trPr, tcPr, tblStylePr
     return (
@@ -61,7 +93,10 @@ def _pstyle(style_id: str, name: str, *, based_on: str | None = "Normal", next_i
 def _heading(level: int, size: int, before: int) -> str:
     # CT_PPr order: pStyle, keepNext, keepLines, pageBreakBefore, ..., numPr, ..., spacing, ind, ..., outlineLvl
     return _pstyle(
-        f"Heading{level}", f"heading {level}", next_id="Normal", ui=9,
+        f"Heading{level}",
+        f"heading {level}",
+        next_id="Normal",
+        ui=9,
         ppr=(
             "<w:keepNext/><w:keepLines/>"
             f'<w:numPr><w:ilvl w:val="{level - 1}"/><w:numId w:val="{HEADING_NUM_ID}"/></w:numPr>'
@@ -84,46 +119,112 @@ def styles_xml(font: str = BODY_FONT) -> str:
     )
     styles = [
         _pstyle("Normal", "Normal", based_on=None, ui=0, ppr="<w:widowControl/>"),
-        _pstyle("Title", "Title", next_id="Subtitle",
-                ppr='<w:spacing w:before="0" w:after="60"/>',
-                rpr=_rpr(bold=True, color=HEADING_COLOR, size=48)),
-        _pstyle("Subtitle", "Subtitle", next_id="Normal",
-                ppr='<w:spacing w:after="240"/>', rpr=_rpr(color="595959", size=26)),
+        _pstyle(
+            "Title",
+            "Title",
+            next_id="Subtitle",
+            ppr='<w:spacing w:before="0" w:after="60"/>',
+            rpr=_rpr(bold=True, color=HEADING_COLOR, size=48),
+        ),
+        _pstyle(
+            "Subtitle",
+            "Subtitle",
+            next_id="Normal",
+            ppr='<w:spacing w:after="240"/>',
+            rpr=_rpr(color="595959", size=26),
+        ),
         _heading(1, 30, 360),
         _heading(2, 25, 240),
         _heading(3, 22, 200),
-        _pstyle("AppendixHeading", "Appendix Heading", based_on="Heading1", next_id="Normal",
-                ppr=('<w:pageBreakBefore/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="0"/></w:numPr>'
-                     '<w:outlineLvl w:val="0"/>')),
-        _pstyle("ListParagraph", "List Paragraph", ui=34,
-                ppr='<w:spacing w:after="60"/><w:ind w:left="720"/><w:contextualSpacing/>'),
-        _pstyle("Callout", "Callout", ui=29, ppr=(
-            '<w:keepLines/><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="2E74B5"/></w:pBdr>'
-            f'<w:shd w:val="clear" w:color="auto" w:fill="{ACCENT_FILL}"/>'
-            '<w:spacing w:before="120" w:after="120"/><w:ind w:left="288" w:right="288"/>'
-        )),
-        _pstyle("TableText", "Table Text", ui=39, ppr='<w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/>',
-                rpr=_rpr(size=19)),
-        _pstyle("TOCHeading", "TOC Heading", next_id="Normal", ui=39,
-                ppr='<w:keepNext/><w:spacing w:before="240" w:after="120"/>',
-                rpr=_rpr(bold=True, color=HEADING_COLOR, size=30)),
-        _pstyle("TOC1", "toc 1", next_id="Normal", ui=39,
-                ppr='<w:tabs><w:tab w:val="left" w:pos="440"/></w:tabs><w:spacing w:after="40"/>',
-                rpr=_rpr(bold=True)),
-        _pstyle("TOC2", "toc 2", next_id="Normal", ui=39,
-                ppr='<w:tabs><w:tab w:val="left" w:pos="1000"/></w:tabs><w:spacing w:after="20"/><w:ind w:left="440"/>'),
-        _pstyle("Header", "header", ui=99, ppr='<w:tabs><w:tab w:val="right" w:pos="9360"/></w:tabs><w:spacing w:after="0"/>',
-                rpr=_rpr(color="595959", size=17)),
-        _pstyle("Footer", "footer", ui=99, ppr='<w:tabs><w:tab w:val="right" w:pos="9360"/></w:tabs><w:spacing w:after="0"/>',
-                rpr=_rpr(color="595959", size=17)),
-        _pstyle("Caption", "caption", next_id="Normal", ui=35,
-                ppr='<w:spacing w:after="200"/>', rpr=_rpr(italic=True, color="44546A", size=18)),
-        _pstyle("SignatureLine", "Signature Line", ui=39,
-                ppr='<w:tabs><w:tab w:val="left" w:pos="5040"/></w:tabs><w:spacing w:before="480" w:after="0"/>'),
+        _pstyle(
+            "AppendixHeading",
+            "Appendix Heading",
+            based_on="Heading1",
+            next_id="Normal",
+            ppr=(
+                '<w:pageBreakBefore/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="0"/></w:numPr>'
+                '<w:outlineLvl w:val="0"/>'
+            ),
+        ),
+        _pstyle(
+            "ListParagraph",
+            "List Paragraph",
+            ui=34,
+            ppr='<w:spacing w:after="60"/><w:ind w:left="720"/><w:contextualSpacing/>',
+        ),
+        _pstyle(
+            "Callout",
+            "Callout",
+            ui=29,
+            ppr=(
+                '<w:keepLines/><w:pBdr><w:left w:val="single" w:sz="24" w:space="8" w:color="2E74B5"/></w:pBdr>'
+                f'<w:shd w:val="clear" w:color="auto" w:fill="{ACCENT_FILL}"/>'
+                '<w:spacing w:before="120" w:after="120"/><w:ind w:left="288" w:right="288"/>'
+            ),
+        ),
+        _pstyle(
+            "TableText",
+            "Table Text",
+            ui=39,
+            ppr='<w:spacing w:before="20" w:after="20" w:line="240" w:lineRule="auto"/>',
+            rpr=_rpr(size=19),
+        ),
+        _pstyle(
+            "TOCHeading",
+            "TOC Heading",
+            next_id="Normal",
+            ui=39,
+            ppr='<w:keepNext/><w:spacing w:before="240" w:after="120"/>',
+            rpr=_rpr(bold=True, color=HEADING_COLOR, size=30),
+        ),
+        _pstyle(
+            "TOC1",
+            "toc 1",
+            next_id="Normal",
+            ui=39,
+            ppr='<w:tabs><w:tab w:val="left" w:pos="440"/></w:tabs><w:spacing w:after="40"/>',
+            rpr=_rpr(bold=True),
+        ),
+        _pstyle(
+            "TOC2",
+            "toc 2",
+            next_id="Normal",
+            ui=39,
+            ppr='<w:tabs><w:tab w:val="left" w:pos="1000"/></w:tabs><w:spacing w:after="20"/><w:ind w:left="440"/>',
+        ),
+        _pstyle(
+            "Header",
+            "header",
+            ui=99,
+            ppr='<w:tabs><w:tab w:val="right" w:pos="9360"/></w:tabs><w:spacing w:after="0"/>',
+            rpr=_rpr(color="595959", size=17),
+        ),
+        _pstyle(
+            "Footer",
+            "footer",
+            ui=99,
+            ppr='<w:tabs><w:tab w:val="right" w:pos="9360"/></w:tabs><w:spacing w:after="0"/>',
+            rpr=_rpr(color="595959", size=17),
+        ),
+        _pstyle(
+            "Caption",
+            "caption",
+            next_id="Normal",
+            ui=35,
+            ppr='<w:spacing w:after="200"/>',
+            rpr=_rpr(italic=True, color="44546A", size=18),
+        ),
+        _pstyle(
+            "SignatureLine",
+            "Signature Line",
+            ui=39,
+            ppr='<w:tabs><w:tab w:val="left" w:pos="5040"/></w:tabs><w:spacing w:before="480" w:after="0"/>',
+        ),
         (
             '<w:style w:type="character" w:styleId="Hyperlink"><w:name w:val="Hyperlink"/>'
             '<w:uiPriority w:val="99"/><w:unhideWhenUsed/>'
-            + _rpr(color="0563C1", underline=True) + "</w:style>"
+            + _rpr(color="0563C1", underline=True)
+            + "</w:style>"
         ),
         (
             # CT_Style for tables: name, basedOn, uiPriority, pPr, rPr, tblPr, tblStylePr*
@@ -147,24 +248,31 @@ def styles_xml(font: str = BODY_FONT) -> str:
             "</w:style>"
         ),
     ]
-    return (
-        XML_HEAD
-        + f'<w:styles xmlns:w="{W_NS}">'
-        + defaults
-        + "".join(styles)
-        + "</w:styles>"
-    )
+    return XML_HEAD + f'<w:styles xmlns:w="{W_NS}">' + defaults + "".join(styles) + "</w:styles>"
 
 
 _BULLETS = ("\u2022", "\u2013", "\u25aa", "\u2022", "\u2013")
-_ORDERED = (("decimal", "%1."), ("lowerLetter", "%2."), ("lowerRoman", "%3."),
-            ("decimal", "%4."), ("lowerLetter", "%5."))
+_ORDERED = (
+    ("decimal", "%1."),
+    ("lowerLetter", "%2."),
+    ("lowerRoman", "%3."),
+    ("decimal", "%4."),
+    ("lowerLetter", "%5."),
+)
 BULLET_ABSTRACT = 1
 ORDERED_ABSTRACT = 2
 
 
-def _lvl(ilvl: int, fmt: str, text: str, *, indent: int, pstyle: str | None = None,
-         hanging: int = 360, font: str | None = None) -> str:
+def _lvl(
+    ilvl: int,
+    fmt: str,
+    text: str,
+    *,
+    indent: int,
+    pstyle: str | None = None,
+    hanging: int = 360,
+    font: str | None = None,
+) -> str:
     # CT_Lvl order: start, numFmt, lvlRestart, pStyle, isLgl, suff, lvlText, lvlPicBulletId,
     # legacy, lvlJc, pPr, rPr
     return (
@@ -188,14 +296,17 @@ def numbering_xml(lists: list[str]) -> str:
     )
     bullets = (
         f'<w:abstractNum w:abstractNumId="{BULLET_ABSTRACT}"><w:multiLevelType w:val="hybridMultilevel"/>'
-        + "".join(_lvl(i, "bullet", b, indent=360 * (i + 1) + 360, font=None)
-                  for i, b in enumerate(_BULLETS))
+        + "".join(
+            _lvl(i, "bullet", b, indent=360 * (i + 1) + 360, font=None)
+            for i, b in enumerate(_BULLETS)
+        )
         + "</w:abstractNum>"
     )
     ordered = (
         f'<w:abstractNum w:abstractNumId="{ORDERED_ABSTRACT}"><w:multiLevelType w:val="hybridMultilevel"/>'
-        + "".join(_lvl(i, fmt, text, indent=360 * (i + 1) + 360)
-                  for i, (fmt, text) in enumerate(_ORDERED))
+        + "".join(
+            _lvl(i, fmt, text, indent=360 * (i + 1) + 360) for i, (fmt, text) in enumerate(_ORDERED)
+        )
         + "</w:abstractNum>"
     )
     nums = [f'<w:num w:numId="{HEADING_NUM_ID}"><w:abstractNumId w:val="0"/></w:num>']
@@ -210,6 +321,11 @@ def numbering_xml(lists: list[str]) -> str:
                 f'<w:num w:numId="{index}"><w:abstractNumId w:val="{BULLET_ABSTRACT}"/></w:num>'
             )
     return (
-        XML_HEAD + f'<w:numbering xmlns:w="{W_NS}">' + headings + bullets + ordered
-        + "".join(nums) + "</w:numbering>"
+        XML_HEAD
+        + f'<w:numbering xmlns:w="{W_NS}">'
+        + headings
+        + bullets
+        + ordered
+        + "".join(nums)
+        + "</w:numbering>"
     )

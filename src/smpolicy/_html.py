@@ -92,7 +92,12 @@ def _toc(root: ET.Element) -> ET.Element:
 def _figures(root: ET.Element) -> None:
     """Turn paragraphs that hold a single image into figures with captions."""
     for index, elem in enumerate(list(root)):
-        if elem.tag == "p" and len(elem) == 1 and elem[0].tag == "img" and not (elem.text or "").strip():
+        if (
+            elem.tag == "p"
+            and len(elem) == 1
+            and elem[0].tag == "img"
+            and not (elem.text or "").strip()
+        ):
             figure = ET.Element("figure")
             img = elem[0]
             figure.append(img)
@@ -101,8 +106,15 @@ def _figures(root: ET.Element) -> None:
             root[index] = figure
 
 
-def render_html(root: ET.Element, *, title: str, language: str, header: str, footer: str,
-                images: dict[str, str] | None = None) -> str:
+def render_html(
+    root: ET.Element,
+    *,
+    title: str,
+    language: str,
+    header: str,
+    footer: str,
+    images: dict[str, str] | None = None,
+) -> str:
     """A complete HTML document. ``images`` maps a Markdown image name to a data: URI."""
     body = copy.deepcopy(root)
     body.tag = "main"
@@ -115,9 +127,14 @@ def render_html(root: ET.Element, *, title: str, language: str, header: str, foo
     for link in body.iter("a"):
         if not link.get("href", "").startswith("#"):
             link.set("rel", "noopener")
-    first = next((i for i, e in enumerate(body)
-                  if e.tag == "h1" and not {"title", "subtitle"} & set((e.get("class") or "").split())),
-                 None)
+    first = next(
+        (
+            i
+            for i, e in enumerate(body)
+            if e.tag == "h1" and not {"title", "subtitle"} & set((e.get("class") or "").split())
+        ),
+        None,
+    )
     if first is not None:
         body.insert(first, _toc(body))
     content = ET.tostring(body, encoding="unicode", method="html")

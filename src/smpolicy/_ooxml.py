@@ -35,9 +35,7 @@ def content_types(media: list[str]) -> str:
     """[Content_Types].xml for the parts the writer produces."""
     exts = sorted({name.rsplit(".", 1)[1] for name in media})
     mime = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
-    defaults = "".join(
-        f'<Default Extension="{ext}" ContentType="{mime[ext]}"/>' for ext in exts
-    )
+    defaults = "".join(f'<Default Extension="{ext}" ContentType="{mime[ext]}"/>' for ext in exts)
     wml = "application/vnd.openxmlformats-officedocument.wordprocessingml"
     overrides = [
         ("/word/document.xml", f"{wml}.document.main+xml"),
@@ -47,7 +45,10 @@ def content_types(media: list[str]) -> str:
         ("/word/header1.xml", f"{wml}.header+xml"),
         ("/word/footer1.xml", f"{wml}.footer+xml"),
         ("/docProps/core.xml", "application/vnd.openxmlformats-package.core-properties+xml"),
-        ("/docProps/app.xml", "application/vnd.openxmlformats-officedocument.extended-properties+xml"),
+        (
+            "/docProps/app.xml",
+            "application/vnd.openxmlformats-officedocument.extended-properties+xml",
+        ),
     ]
     body = "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides)
     return (
@@ -75,8 +76,15 @@ def package_rels() -> str:
 
 
 def core_properties(
-    *, title: str, subject: str, creator: str, keywords: str, description: str,
-    language: str, date: str, revision: int,
+    *,
+    title: str,
+    subject: str,
+    creator: str,
+    keywords: str,
+    description: str,
+    language: str,
+    date: str,
+    revision: int,
 ) -> str:
     """docProps/core.xml; the date comes from the policy, never the clock."""
     stamp = f"{date}T00:00:00Z"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,9 +13,7 @@ from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, OrgType, Topic
 ENTRY_ID = r"^[a-z]{2}(-[a-z0-9]{1,3})?(\.[a-z0-9_]+)+$"
 JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 
-EntryKind = Literal[
-    "statute", "regulation", "guidance", "case", "enforcement", "standard", "code"
-]
+EntryKind = Literal["statute", "regulation", "guidance", "case", "enforcement", "standard", "code"]
 EntryStatus = Literal["in_force", "pending", "vacated", "draft", "repealed"]
 Value = int | float | str | dt.date
 
@@ -152,9 +151,9 @@ class RegulationPack(_Strict):
                     f"is not the pack's ({self.jurisdiction})"
                 )
             spans.setdefault(entry.id, []).append(entry)
-        for entry_id, versions in spans.items():
-            versions = sorted(versions, key=lambda e: e.effective_from)
-            for older, newer in zip(versions, versions[1:], strict=False):
+        for entry_id, found in spans.items():
+            ordered = sorted(found, key=lambda e: e.effective_from)
+            for older, newer in itertools.pairwise(ordered):
                 if older.effective_to is None or older.effective_to >= newer.effective_from:
                     raise ValueError(
                         f"entry {entry_id}: versions overlap; set effective_to on the older one"

@@ -76,9 +76,7 @@ class Organization(_Model):
 
     name: ShortText = Field(description="Organization name as it appears on the policy.")
     type: OrgType = Field(description="Kind of organization; changes much of the policy.")
-    jurisdictions: list[
-        Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]
-    ] = Field(
+    jurisdictions: list[Annotated[str, Field(pattern=r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$")]] = Field(
         min_length=1,
         description="Where it operates: ISO 3166-1 or 3166-2 codes (US, US-CA, GB, CA-ON, AU) "
         "or EU. A subdivision implies its country.",
@@ -87,9 +85,7 @@ class Organization(_Model):
         default=False, description="A government body or publicly owned organization."
     )
     workforce_size: int = Field(ge=1, le=10_000_000, description="Approximate headcount.")
-    unionized: bool = Field(
-        default=False, description="Some staff are represented by a union."
-    )
+    unionized: bool = Field(default=False, description="Some staff are represented by a union.")
 
     @field_validator("jurisdictions")
     @classmethod

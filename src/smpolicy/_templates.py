@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._mdescape import finalize
@@ -104,7 +105,7 @@ class TemplatePack:
         """A sandboxed, strict environment whose loader is confined to the pack."""
         search = [str(self.overlay)] if self.overlay else []
         search.append(str(self.root))
-        env = ImmutableSandboxedEnvironment(
+        return ImmutableSandboxedEnvironment(
             loader=jinja2.FileSystemLoader(search, followlinks=False),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
@@ -114,7 +115,6 @@ class TemplatePack:
             keep_trailing_newline=True,
             auto_reload=False,
         )
-        return env
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
@@ -124,7 +124,9 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template not found: {exc.name}") from None
     except jinja2.TemplateSyntaxError as exc:
-        raise TemplateError(f"{exc.filename or exc.name}:{exc.lineno}: syntax error: {exc.message}") from None
+        raise TemplateError(
+            f"{exc.filename or exc.name}:{exc.lineno}: syntax error: {exc.message}"
+        ) from None
     except jinja2.UndefinedError as exc:
         raise TemplateError(f"{_where(exc)}undefined variable: {exc.message}") from None
     except SecurityError as exc:

@@ -75,7 +75,9 @@ def load_yaml(path: Path, *, round_trip: bool = False) -> Any:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = exc.problem or exc.context or "invalid YAML"
         if "duplicate key" in str(problem) or "found duplicate key" in str(exc):
-            problem = "duplicate key " + str(problem).split('"')[1] if '"' in str(problem) else problem
+            problem = (
+                "duplicate key " + str(problem).split('"')[1] if '"' in str(problem) else problem
+            )
         raise InputFileError(f"{path}: {where}{problem}".replace("\n", " ")) from None
     except YAMLError as exc:
         raise InputFileError(f"{path}: invalid YAML: {str(exc).splitlines()[0]}") from None

@@ -48,8 +48,14 @@ def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> 
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
-@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_print_version,
-              help="Show the version and the regulation pack versions, then exit.")
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the version and the regulation pack versions, then exit.",
+)
 def cli() -> None:
     """Write social media policies for healthcare organizations.
 
@@ -63,20 +69,53 @@ def cli() -> None:
 
 @cli.command()
 @click.argument("profiles", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=Path("out"),
-              show_default=True, help="Directory the policy files are written to.")
-@click.option("--format", "formats", default="docx,html,md", show_default=True,
-              help="Comma-separated output formats: docx, html, md.")
-@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
-              help="Build the policy as it reads on this date (YYYY-MM-DD); "
-              "defaults to the policy's effective date.")
-@click.option("--templates", "template_dir", type=click.Path(path_type=Path), default=None,
-              help="Directory of template overrides, rendered in a sandbox.")
-@click.option("--packs", "pack_dir", type=click.Path(path_type=Path), default=None,
-              help="Directory of regulation packs to use instead of the built-in ones.")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Directory the policy files are written to.",
+)
+@click.option(
+    "--format",
+    "formats",
+    default="docx,html,md",
+    show_default=True,
+    help="Comma-separated output formats: docx, html, md.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="Build the policy as it reads on this date (YYYY-MM-DD); "
+    "defaults to the policy's effective date.",
+)
+@click.option(
+    "--templates",
+    "template_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory of template overrides, rendered in a sandbox.",
+)
+@click.option(
+    "--packs",
+    "pack_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory of regulation packs to use instead of the built-in ones.",
+)
 @click.option("--force", is_flag=True, help="Overwrite output files smpolicy did not write.")
-def build(profiles: tuple[Path, ...], out_dir: Path, formats: str, as_of: dt.datetime | None,
-          template_dir: Path | None, pack_dir: Path | None, force: bool) -> None:
+def build(
+    profiles: tuple[Path, ...],
+    out_dir: Path,
+    formats: str,
+    as_of: dt.datetime | None,
+    template_dir: Path | None,
+    pack_dir: Path | None,
+    force: bool,
+) -> None:
     """Build the policy for each PROFILE as DOCX, HTML and Markdown.
 
     \b
@@ -90,16 +129,26 @@ def build(profiles: tuple[Path, ...], out_dir: Path, formats: str, as_of: dt.dat
     selected = _parse_formats(formats)
     for profile in profiles:
         result = build_policy(
-            profile, out_dir, formats=selected, as_of=as_of.date() if as_of else None,
-            pack_dir=pack_dir, template_dir=template_dir, force=force,
+            profile,
+            out_dir,
+            formats=selected,
+            as_of=as_of.date() if as_of else None,
+            pack_dir=pack_dir,
+            template_dir=template_dir,
+            force=force,
         )
         for path in result.outputs.values():
             click.echo(str(path))
 
 
 @cli.command()
-@click.option("--out", "out_file", type=click.Path(path_type=Path), default=None,
-              help="Write the schema to this file instead of standard output.")
+@click.option(
+    "--out",
+    "out_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write the schema to this file instead of standard output.",
+)
 def schema(out_file: Path | None) -> None:
     """Print the JSON Schema of the profile format, for editors and CI.
 
