@@ -20,6 +20,7 @@ from ._packmodel import PackEntry
 from ._profile import Profile, load_profile
 from ._regpack import FactSet, select_facts
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
+from ._workspace import Workspace
 from .errors import OutputError
 
 FORMATS = ("docx", "html", "md")
@@ -73,6 +74,7 @@ class BuildResult:
     profile_path: Path
     outputs: dict[str, Path] = field(default_factory=dict)
     rendered: Rendered | None = None
+    reasons: list[str] = field(default_factory=list)
 
 
 def inputs_fingerprint(profile: Profile, facts: FactSet, pack: TemplatePack) -> str:
@@ -169,35 +171,212 @@ def write_formats(
 
 def build_policy(
     profile_path: str | Path,
-    out_dir: str | Path = "out",
+    out_dir: str | Path | None = None,
     *,
     formats: tuple[str, ...] = FORMATS,
     as_of: dt.date | None = None,
     pack_dir: Path | None = None,
     template_dir: Path | None = None,
     force: bool = False,
+    workspace: Workspace | None = None,
 ) -> BuildResult:
-    """Build one profile's policy into ``out_dir``; every file is written atomically."""
-    from ._fsutil import Manifest, atomic_write, ensure_dir  # noqa: PLC0415
+    """Build one profile's policy; every file is written atomically.
+
+    Inside a workspace (a directory with smpolicy.yaml) the build is recorded in the lock
+    file: an unchanged policy is re-rendered identically, a stale one is issued as a new
+    version with a revision-history row, an archived predecessor and a redline.
+    """
+    from ._fsutil import Manifest, atomic_write, ensure_dir, locked  # noqa: PLC0415
 
     profile_path = Path(profile_path)
     profile = load_profile(profile_path)
+    stem = output_stem(profile_path)
+    if workspace is not None:
+        cfg = workspace.config
+        out = Path(out_dir) if out_dir is not None else workspace.path(cfg.output_dir)
+        pack_dir = pack_dir or (workspace.path(cfg.packs) if cfg.packs else None)
+        template_dir = template_dir or (workspace.path(cfg.templates) if cfg.templates else None)
+    else:
+        out = Path(out_dir) if out_dir is not None else Path("out")
     pack = TemplatePack.load(default_template_dir(), overlay=template_dir)
+    result = BuildResult(profile_path)
+
+    if workspace is None:
+        rendered = render_policy(profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack,
+                                 source=str(profile_path))
+        payloads = write_formats(rendered, formats)
+        ensure_dir(out)
+        manifest = Manifest(out)
+        targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
+        for target in targets.values():
+            manifest.check_writable(target, force=force)
+        for fmt, target in targets.items():
+            atomic_write(target, payloads[fmt])
+            manifest.record(target, payloads[fmt])
+            result.outputs[fmt] = target
+        manifest.save()
+        result.rendered = rendered
+        return result
+
+    with locked(workspace.root / ".smpolicy.lock.lock"):
+        return _build_in_workspace(
+            workspace, profile_path, profile, stem, out, formats, as_of, pack_dir, pack, force,
+            result,
+        )
+
+
+def _build_in_workspace(
+    workspace: Workspace,
+    profile_path: Path,
+    profile: Profile,
+    stem: str,
+    out: Path,
+    formats: tuple[str, ...],
+    as_of: dt.date | None,
+    pack_dir: Path | None,
+    pack: TemplatePack,
+    force: bool,
+    result: BuildResult,
+) -> BuildResult:
+    from ._fsutil import Manifest, atomic_write, ensure_dir, sha256  # noqa: PLC0415
+    from ._lock import (  # noqa: PLC0415
+        LockedEntry,
+        LockedOutput,
+        LockedPolicy,
+        Revision,
+        entry_sha,
+        profile_values,
+        read_lock,
+        stale_reasons,
+        write_lock,
+    )
+    from ._workspace import issue_date  # noqa: PLC0415
+
+    packs = pack_dir or default_pack_dir()
+    lock = read_lock(workspace.lock_path)
+    previous = lock.policies.get(stem)
+    today = issue_date()
+    reasons: list[str] = []
+    if previous is None:
+        version = 1
+        legal_date = as_of or profile.policy.effective_date
+        history = [Revision(version=1, date=profile.policy.effective_date, reasons=["First issue."])]
+    else:
+        facts_then = select_facts(
+            packs, profile.organization.jurisdictions, as_of=previous.as_of,
+            org_type=profile.organization.type, public_sector=profile.organization.public_sector,
+            source=str(profile_path),
+        )
+        reasons = stale_reasons(
+            previous, profile=profile, facts=facts_then, pack=pack, tool_version=__version__,
+            today=today, outputs_root=workspace.root,
+        )
+        if as_of is not None and as_of != previous.as_of:
+            reasons.append(f"built as of {as_of.isoformat()} (was {previous.as_of.isoformat()})")
+        if reasons:
+            version = previous.version + 1
+            legal_date = as_of or max(profile.policy.effective_date, today)
+            history = [*previous.history, Revision(version=version, date=today, reasons=reasons)]
+        else:
+            version, legal_date, history = previous.version, previous.as_of, previous.history
+
     rendered = render_policy(
-        profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack, source=str(profile_path)
+        profile, as_of=legal_date, pack_dir=packs, template_pack=pack, version=version,
+        history=[h.model_dump() for h in history], source=str(profile_path),
     )
     payloads = write_formats(rendered, formats)
-    out = Path(out_dir)
     ensure_dir(out)
     manifest = Manifest(out)
-    stem = output_stem(profile_path)
     targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
     for target in targets.values():
         manifest.check_writable(target, force=force)
-    result = BuildResult(profile_path, rendered=rendered)
+
+    if previous is not None and reasons:
+        _archive_and_redline(workspace, previous, stem, rendered, reasons, today, out, manifest)
+
     for fmt, target in targets.items():
         atomic_write(target, payloads[fmt])
         manifest.record(target, payloads[fmt])
         result.outputs[fmt] = target
     manifest.save()
+
+    facts = rendered.facts
+    lock.policies[stem] = LockedPolicy(
+        profile=workspace.relative(profile_path),
+        profile_sha256=sha256(profile.model_dump_json().encode())[:16],
+        profile_values=profile_values(profile),
+        tool_version=__version__,
+        template_version=pack.info.version,
+        template_sha256=pack.fingerprint(),
+        template_sections=pack.section_fingerprints(),
+        as_of=legal_date,
+        next_review=profile.next_review(),
+        pack_versions={code: p.version for code, p in facts.packs.items()},
+        entries={
+            e.id: LockedEntry(
+                title=e.title, jurisdiction=e.jurisdiction, effective_from=e.effective_from,
+                effective_to=e.effective_to, values={k: str(v) for k, v in e.values.items()},
+                sha256=entry_sha(e),
+            )
+            for e in sorted(rendered.cited.values(), key=lambda e: e.id)
+        },
+        in_force=sorted(facts.entries),
+        upcoming={e.id: e.effective_from for e in facts.upcoming},
+        version=version,
+        history=history,
+        outputs={
+            fmt: LockedOutput(path=workspace.relative(t), sha256=sha256(payloads[fmt])[:16])
+            for fmt, t in sorted(targets.items())
+        },
+    )
+    write_lock(workspace.lock_path, lock)
+    result.rendered = rendered
+    result.reasons = reasons
     return result
+
+
+def _archive_and_redline(
+    workspace: Workspace,
+    previous: Any,
+    stem: str,
+    rendered: Rendered,
+    reasons: list[str],
+    today: dt.date,
+    out: Path,
+    manifest: Any,
+) -> None:
+    """Keep the superseded version and write the redline DOCX and change summary."""
+    from ._fsutil import atomic_write  # noqa: PLC0415
+    from ._redline import redline_docx, text_diff  # noqa: PLC0415
+
+    archive = workspace.path(workspace.config.archive_dir) / stem / f"v{previous.version}"
+    old_markdown = ""
+    for fmt, output in sorted(previous.outputs.items()):
+        source = workspace.root / output.path
+        if source.is_file():
+            data = source.read_bytes()
+            atomic_write(archive / source.name, data)
+            if fmt == "md":
+                old_markdown = data.decode("utf-8")
+    if not old_markdown:
+        return
+    meta = docx_meta(rendered)
+    redline = redline_docx(old_markdown, rendered.markdown, meta, author="smpolicy",
+                           date=today.isoformat())
+    target = out / f"{stem}.redline.docx"
+    manifest.check_writable(target, force=True)
+    atomic_write(target, redline)
+    manifest.record(target, redline)
+    diff = text_diff(old_markdown, rendered.markdown, f"version {previous.version}",
+                     f"version {rendered.version}")
+    changed = sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    summary = (
+        f"# Changes in {rendered.profile.policy.title} {rendered.profile.policy.number}, "
+        f"version {rendered.version}\n\n"
+        f"Issued {today.isoformat()}; replaces version {previous.version}. "
+        f"{changed} paragraph lines changed; the tracked changes are in `{target.name}`.\n\n"
+        "## Why\n\n" + "".join(f"- {r}\n" for r in reasons)
+    )
+    summary_path = out / f"{stem}.changes.md"
+    atomic_write(summary_path, summary.encode())
+    manifest.record(summary_path, summary.encode())

@@ -368,17 +368,7 @@ class DocxWriter:
                 body.append(self._toc(root))
                 toc_done = True
             body.append(self._block(elem))
-        letter = self.meta.language in ("en-US", "en-CA")
-        width, height = (12240, 15840) if letter else (11906, 16838)
-        # CT_SectPr order: headerReference, footerReference, ..., pgSz, pgMar, ..., cols, ..., docGrid
-        sect = (
-            '<w:sectPr><w:headerReference w:type="default" r:id="rIdH1"/>'
-            '<w:footerReference w:type="default" r:id="rIdF1"/>'
-            f'<w:pgSz w:w="{width}" w:h="{height}"/>'
-            '<w:pgMar w:top="1440" w:right="1440" w:bottom="1440" w:left="1440" '
-            'w:header="708" w:footer="708" w:gutter="0"/>'
-            '<w:cols w:space="708"/><w:docGrid w:linePitch="360"/></w:sectPr>'
-        )
+        sect = self.section_properties()
         return (
             ox.XML_HEAD
             + f"<w:document {ox.NS_DECL}><w:body>"
@@ -427,7 +417,24 @@ class DocxWriter:
 
     def write(self, root: ET.Element) -> bytes:
         """The DOCX package as bytes."""
-        document = self.document_xml(root)
+        return self.package(self.document_xml(root))
+
+    def section_properties(self) -> str:
+        """The body's final w:sectPr: page size by language, header and footer."""
+        letter = self.meta.language in ("en-US", "en-CA")
+        width, height = (12240, 15840) if letter else (11906, 16838)
+        # CT_SectPr order: headerReference, footerReference, ..., pgSz, pgMar, ..., cols, ..., docGrid
+        return (
+            '<w:sectPr><w:headerReference w:type="default" r:id="rIdH1"/>'
+            '<w:footerReference w:type="default" r:id="rIdF1"/>'
+            f'<w:pgSz w:w="{width}" w:h="{height}"/>'
+            '<w:pgMar w:top="1440" w:right="1440" w:bottom="1440" w:left="1440" '
+            'w:header="708" w:footer="708" w:gutter="0"/>'
+            '<w:cols w:space="708"/><w:docGrid w:linePitch="360"/></w:sectPr>'
+        )
+
+    def package(self, document: str) -> bytes:
+        """Zip ``document`` (word/document.xml) with every other part, deterministically."""
         meta = self.meta
         parts: list[tuple[str, str | bytes]] = [
             ("[Content_Types].xml", ox.content_types(list(self.state.media))),

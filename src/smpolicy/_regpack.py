@@ -87,7 +87,7 @@ class FactSet:
                     continue
                 if entry.in_force(self.as_of):
                     self.entries[entry.id] = entry
-                elif entry.effective_from > self.as_of and entry.id not in self.entries:
+                elif entry.effective_from > self.as_of:
                     self.upcoming.append(entry)
         self.upcoming.sort(key=lambda e: (e.effective_from, e.id))
 

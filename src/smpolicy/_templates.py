@@ -131,6 +131,8 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         raise TemplateError(f"{_where(exc)}undefined variable: {exc.message}") from None
     except SecurityError as exc:
         raise TemplateError(f"{_where(exc)}template tried an unsafe operation: {exc}") from None
+    except jinja2.TemplateError as exc:
+        raise TemplateError(f"{_where(exc)}template error: {exc}") from None
     except TemplateError:
         raise
     except (TypeError, ValueError, KeyError, AttributeError) as exc:

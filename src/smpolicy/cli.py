@@ -73,9 +73,9 @@ def cli() -> None:
     "--out",
     "out_dir",
     type=click.Path(path_type=Path),
-    default=Path("out"),
-    show_default=True,
-    help="Directory the policy files are written to.",
+    default=None,
+    help="Directory the policy files are written to [default: the workspace's output_dir, "
+    "or ./out outside a workspace].",
 )
 @click.option(
     "--format",
@@ -109,7 +109,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True, help="Overwrite output files smpolicy did not write.")
 def build(
     profiles: tuple[Path, ...],
-    out_dir: Path,
+    out_dir: Path | None,
     formats: str,
     as_of: dt.datetime | None,
     template_dir: Path | None,
@@ -125,8 +125,10 @@ def build(
       smpolicy build profiles/clinic.yaml --as-of 2027-01-01
     """
     from ._build import build_policy  # noqa: PLC0415
+    from ._workspace import find_workspace  # noqa: PLC0415
 
     selected = _parse_formats(formats)
+    workspace = find_workspace()
     for profile in profiles:
         result = build_policy(
             profile,
@@ -136,7 +138,12 @@ def build(
             pack_dir=pack_dir,
             template_dir=template_dir,
             force=force,
+            workspace=workspace,
         )
+        if result.reasons and result.rendered is not None:
+            click.echo(f"{profile}: issued version {result.rendered.version}:", err=True)
+            for reason in result.reasons:
+                click.echo(f"  - {reason}", err=True)
         for path in result.outputs.values():
             click.echo(str(path))
 
@@ -166,6 +173,62 @@ def schema(out_file: Path | None) -> None:
 
     atomic_write(out_file, text.encode())
     click.echo(str(out_file))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=Path("."))
+def init(directory: Path) -> None:
+    """Create a policy workspace in DIRECTORY: profiles/, smpolicy.yaml, .gitignore, README.
+
+    \b
+    Example:
+      smpolicy init policies-repo && cd policies-repo && git init
+    """
+    from ._workspace import init_workspace  # noqa: PLC0415
+
+    for path in init_workspace(directory):
+        click.echo(str(path))
+
+
+@cli.command()
+@click.argument("profiles", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@click.option("--packs", "pack_dir", type=click.Path(path_type=Path), default=None,
+              help="Directory of regulation packs to check against.")
+def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> None:
+    """Say which issued policies are stale and why, without rendering anything.
+
+    Exits 0 when every policy is current and 1 when any is stale. With no PROFILE,
+    checks every policy recorded in the workspace's lock file.
+
+    \b
+    Examples:
+      smpolicy check
+      smpolicy check profiles/clinic.yaml --json
+    """
+    from ._check import check_policies, report_json, report_text  # noqa: PLC0415
+
+    results = check_policies(list(profiles), pack_dir=pack_dir)
+    click.echo(report_json(results) if as_json else report_text(results), nl=False)
+    if any(r.reasons for r in results):
+        sys.exit(int(ExitCode.STALE))
+
+
+@cli.command()
+@click.argument("profile", type=click.Path(path_type=Path))
+@click.option("--from", "from_version", type=int, required=True, help="Older issued version.")
+@click.option("--to", "to_version", type=int, default=None,
+              help="Newer issued version [default: the current one].")
+def diff(profile: Path, from_version: int, to_version: int | None) -> None:
+    """Show the text changes between two issued versions of a policy.
+
+    \b
+    Example:
+      smpolicy diff profiles/clinic.yaml --from 1 --to 2
+    """
+    from ._check import version_diff  # noqa: PLC0415
+
+    click.echo(version_diff(profile, from_version, to_version), nl=False)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,219 @@
+"""The lock file: what produced each issued policy, and why a policy is stale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from ruamel.yaml import YAML
+
+from ._fsutil import atomic_write
+from ._packmodel import PackEntry
+from ._profile import Profile, format_validation_error
+from ._regpack import FactSet
+from ._templates import TemplatePack
+from ._yaml import load_yaml
+from .errors import InputFileError
+
+LOCK_VERSION = 1
+_HEADER = "# smpolicy.lock: written by `smpolicy build`; do not edit. Commit it with the profiles.\n"
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class LockedEntry(_M):
+    """A pack entry as it was when the policy was issued."""
+
+    title: str
+    jurisdiction: str
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    values: dict[str, Any] = Field(default_factory=dict)
+    sha256: str
+
+
+class Revision(_M):
+    """One row of the revision history."""
+
+    version: int
+    date: dt.date
+    reasons: list[str]
+
+
+class LockedOutput(_M):
+    """A file the build wrote."""
+
+    path: str
+    sha256: str
+
+
+class LockedPolicy(_M):
+    """Everything that produced one issued policy."""
+
+    profile: str
+    profile_sha256: str
+    profile_values: dict[str, Any]
+    tool_version: str
+    template_version: str
+    template_sha256: str
+    template_sections: dict[str, str]
+    as_of: dt.date
+    next_review: dt.date
+    pack_versions: dict[str, str]
+    entries: dict[str, LockedEntry]
+    in_force: list[str]
+    upcoming: dict[str, dt.date] = Field(default_factory=dict)
+    version: int
+    history: list[Revision]
+    outputs: dict[str, LockedOutput] = Field(default_factory=dict)
+
+
+class LockFile(_M):
+    """smpolicy.lock."""
+
+    lock_version: int = LOCK_VERSION
+    policies: dict[str, LockedPolicy] = Field(default_factory=dict)
+
+
+def read_lock(path: Path) -> LockFile:
+    """Read the lock file, or an empty one if there is none."""
+    if not path.exists():
+        return LockFile()
+    data = load_yaml(path) or {}
+    try:
+        return LockFile.model_validate(data)
+    except ValidationError as exc:
+        raise InputFileError(
+            format_validation_error(str(path), exc).splitlines()[0]
+            + " (the lock file is written by smpolicy; restore it from git)"
+        ) from None
+
+
+def write_lock(path: Path, lock: LockFile) -> None:
+    """Write the lock file atomically, keys sorted for small diffs."""
+    data = json.loads(lock.model_dump_json())
+    data["policies"] = {k: data["policies"][k] for k in sorted(data["policies"])}
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.width = 100
+    stream = io.StringIO()
+    yaml.dump(data, stream)
+    atomic_write(path, (_HEADER + stream.getvalue()).encode())
+
+
+def entry_sha(entry: PackEntry) -> str:
+    """Hash of everything in an entry that can change the policy."""
+    payload = entry.model_dump_json(exclude={"checked", "note"}).encode()
+    return hashlib.sha256(payload).hexdigest()[:16]
+
+
+def flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    """{'a': {'b': 1}} -> {'a.b': 1}; lists stay lists."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}{key}."))
+        return out
+    return {prefix[:-1]: value}
+
+
+def profile_values(profile: Profile) -> dict[str, Any]:
+    """The profile as flat, JSON-compatible key -> value pairs."""
+    return dict(sorted(flatten(json.loads(profile.model_dump_json())).items()))
+
+
+def section_name(template: str) -> str:
+    """'sections/05-misinformation.md.j2' -> 'misinformation'."""
+    stem = template.rsplit("/", 1)[-1].split(".", 1)[0]
+    head, _, rest = stem.partition("-")
+    return rest if rest and (head.isdigit() or len(head) == 1) else stem
+
+
+def describe_profile_change(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Plain-words reasons such as 'profile changed: platforms +tiktok'."""
+    reasons = []
+    for key in sorted(set(old) | set(new)):
+        before, after = old.get(key), new.get(key)
+        if before == after:
+            continue
+        if isinstance(before, list) or isinstance(after, list):
+            added = [str(x) for x in (after or []) if x not in (before or [])]
+            removed = [str(x) for x in (before or []) if x not in (after or [])]
+            parts = [f"+{x}" for x in added] + [f"-{x}" for x in removed]
+            reasons.append(f"profile changed: {key} {' '.join(parts) or '(reordered)'}")
+        else:
+            reasons.append(f"profile changed: {key} {before!r} -> {after!r}")
+    return reasons
+
+
+def stale_reasons(
+    locked: LockedPolicy,
+    *,
+    profile: Profile,
+    facts: FactSet,
+    pack: TemplatePack,
+    tool_version: str,
+    today: dt.date,
+    outputs_root: Path,
+) -> list[str]:
+    """Why ``locked`` no longer matches its inputs; empty when the policy is current."""
+    reasons = describe_profile_change(locked.profile_values, profile_values(profile))
+    if locked.template_sha256 != pack.fingerprint():
+        sections = pack.section_fingerprints()
+        for name in sorted(set(sections) | set(locked.template_sections)):
+            if sections.get(name) != locked.template_sections.get(name):
+                reasons.append(f"template section '{section_name(name)}' changed")
+        if not any(r.startswith("template section") for r in reasons):
+            reasons.append(f"template pack changed ({locked.template_version} -> {pack.info.version})")
+    if tool_version != locked.tool_version:
+        reasons.append(f"smpolicy upgraded ({locked.tool_version} -> {tool_version})")
+    for entry_id, old in sorted(locked.entries.items()):
+        new = facts.entries.get(entry_id)
+        if new is None:
+            reasons.append(f"{old.title}: no longer in force on {locked.as_of.isoformat()}")
+        elif entry_sha(new) != old.sha256:
+            if new.effective_from != old.effective_from:
+                reasons.append(
+                    f"{new.title} (effective {new.effective_from.isoformat()}) replaces the "
+                    f"version effective {old.effective_from.isoformat()}"
+                )
+            else:
+                figures = [
+                    f"{k} {old.values.get(k)} -> {new.values.get(k)}"
+                    for k in sorted(set(old.values) | set(new.values))
+                    if str(old.values.get(k)) != str(new.values.get(k))
+                ]
+                detail = f": {'; '.join(figures)}" if figures else ""
+                reasons.append(
+                    f"{new.title} changed (effective {new.effective_from.isoformat()}){detail}"
+                )
+    for entry_id in sorted(set(facts.entries) - set(locked.in_force)):
+        entry = facts.entries[entry_id]
+        reasons.append(f"new in the regulation pack: {entry.title} (effective {entry.effective_from.isoformat()})")
+    for entry in facts.upcoming:
+        if entry.effective_from > locked.next_review:
+            continue
+        known = locked.upcoming.get(entry.id)
+        if known is None and entry.effective_from <= today:
+            reasons.append(f"{entry.title} took effect on {entry.effective_from.isoformat()}")
+        elif known is None:
+            reasons.append(
+                f"{entry.title} takes effect on {entry.effective_from.isoformat()}, "
+                f"before the next review date ({locked.next_review.isoformat()})"
+            )
+        elif entry.effective_from <= today:
+            reasons.append(f"{entry.title} took effect on {entry.effective_from.isoformat()}")
+    if locked.next_review <= today:
+        reasons.append(f"scheduled review was due on {locked.next_review.isoformat()}")
+    for fmt, output in sorted(locked.outputs.items()):
+        path = outputs_root / output.path
+        if not path.is_file():
+            reasons.append(f"{fmt} output missing: {output.path}")
+    return reasons

@@ -1,0 +1,134 @@
+"""A policy workspace: profiles in git, a config file, a lock file, issued versions archived."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._fsutil import atomic_write, ensure_dir
+from ._profile import format_validation_error
+from ._yaml import load_yaml
+from .errors import InputFileError, OutputError
+
+CONFIG_NAME = "smpolicy.yaml"
+LOCK_NAME = "smpolicy.lock"
+
+
+class WorkspaceConfig(BaseModel):
+    """smpolicy.yaml at the workspace root."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    output_dir: str = Field(default="policies", description="Where built policies are written.")
+    archive_dir: str = Field(
+        default="policies/archive", description="Where superseded versions are kept."
+    )
+    formats: list[str] = Field(default_factory=lambda: ["docx", "html", "md"])
+    packs: str | None = Field(default=None, description="Regulation pack directory override.")
+    templates: str | None = Field(default=None, description="Template override directory.")
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A directory holding smpolicy.yaml."""
+
+    root: Path
+    config: WorkspaceConfig
+
+    @property
+    def lock_path(self) -> Path:
+        return self.root / LOCK_NAME
+
+    def path(self, value: str) -> Path:
+        """A configured path, relative to the root."""
+        return (self.root / value).resolve()
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the root where possible, for the lock file."""
+        try:
+            return path.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return path.resolve().as_posix()
+
+
+def find_workspace(start: Path | None = None) -> Workspace | None:
+    """The nearest directory at or above ``start`` (default: cwd) holding smpolicy.yaml."""
+    here = (start or Path.cwd()).resolve()
+    for directory in (here, *here.parents):
+        config = directory / CONFIG_NAME
+        if config.is_file():
+            data = load_yaml(config) or {}
+            try:
+                return Workspace(directory, WorkspaceConfig.model_validate(data))
+            except ValidationError as exc:
+                raise InputFileError(format_validation_error(str(config), exc)) from None
+    return None
+
+
+def issue_date() -> dt.date:
+    """Today, or the date of SOURCE_DATE_EPOCH when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch and epoch.isdigit():
+        return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
+    return dt.date.today()  # noqa: DTZ011 - the local calendar date is the issue date
+
+
+_CONFIG_TEXT = """\
+# smpolicy workspace configuration. Paths are relative to this file.
+output_dir: policies          # built policies (DOCX, HTML, Markdown)
+archive_dir: policies/archive # superseded versions, kept for the retention period
+formats: [docx, html, md]
+# packs: regulations          # use your own regulation packs instead of the built-in ones
+# templates: template-overrides  # template files that replace built-in ones
+"""
+
+_README_TEXT = """\
+# Social media policies
+
+This workspace holds our organization profiles and the policies smpolicy builds from them.
+
+- `profiles/`: one YAML profile per policy (edit with `smpolicy wizard profiles/NAME.yaml`).
+- `smpolicy.lock`: what produced each issued policy (profile, templates, regulation facts).
+  Commit it together with the profiles.
+- `policies/`: the current DOCX, HTML and Markdown of each policy.
+- `policies/archive/`: every superseded version, with redlines; keep them as long as your
+  record-retention rules require.
+
+Workflow:
+
+1. `smpolicy build profiles/*.yaml` issues the policies and records them in the lock file.
+2. After upgrading smpolicy (new regulation packs) or editing a profile, run `smpolicy check`.
+   It exits 1 and lists the reasons when a policy is stale.
+3. `smpolicy build` on a stale policy issues a new version: the revision history gains a row,
+   the previous version is archived, and a redline DOCX with tracked changes is written.
+4. `smpolicy diff profiles/NAME.yaml --from 1` shows what changed between issued versions.
+"""
+
+_GITIGNORE_TEXT = """\
+# Temporary files left by office suites
+~$*
+.~lock.*#
+"""
+
+
+def init_workspace(directory: Path) -> list[Path]:
+    """Create a workspace in ``directory``; existing files are left alone."""
+    ensure_dir(directory / "profiles")
+    written = []
+    for name, text in (
+        (CONFIG_NAME, _CONFIG_TEXT),
+        ("README.md", _README_TEXT),
+        (".gitignore", _GITIGNORE_TEXT),
+    ):
+        target = directory / name
+        if target.exists():
+            continue
+        atomic_write(target, text.encode())
+        written.append(target)
+    if (directory / CONFIG_NAME).is_dir():  # pragma: no cover - defensive
+        raise OutputError(f"{directory / CONFIG_NAME}: is a directory")
+    return written
