@@ -151,3 +151,9 @@ def test_version_lists_packs() -> None:
     assert result.returncode == 0
     assert result.stdout.startswith("smpolicy ")
     assert "regulation pack US " in result.stdout
+
+
+def test_every_exit_code_is_documented() -> None:
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "reference" / "exit-codes.md").read_text()
+    for code in ExitCode:
+        assert f"| {int(code)} | `{code.name}` |" in doc, code

@@ -15,11 +15,18 @@ from ruamel.yaml import YAML
 from .conftest import EXAMPLES, ROOT
 
 
-def smpolicy(*args: str, cwd: Path, env_date: str = "1796083200") -> subprocess.CompletedProcess[str]:
+def smpolicy(
+    *args: str, cwd: Path, env_date: str = "1796083200"
+) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "SOURCE_DATE_EPOCH": env_date, "HOME": str(cwd)}
     return subprocess.run(
         [sys.executable, "-m", "smpolicy", *args],
-        capture_output=True, text=True, cwd=cwd, env=env, check=False, timeout=180,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env=env,
+        check=False,
+        timeout=180,
     )
 
 
@@ -50,17 +57,26 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
 
     lock = YAML(typ="safe").load((ws / "smpolicy.lock").read_text())["policies"]["hospital"]
     assert lock["version"] == 1
-    penalty_id = next(i for i, e in lock["entries"].items()
-                      if any(k.endswith("_usd") for k in e["values"]))
+    penalty_id = next(
+        i for i, e in lock["entries"].items() if any(k.endswith("_usd") for k in e["values"])
+    )
     penalty_key = next(k for k in lock["entries"][penalty_id]["values"] if k.endswith("_usd"))
     old_amount = int(lock["entries"][penalty_id]["values"][penalty_key])
     new_amount = old_amount + 1234
-    guidance_id = next(i for i in lock["entries"] if i != penalty_id and not lock["entries"][i]["values"])
+    guidance_id = next(
+        i for i in lock["entries"] if i != penalty_id and not lock["entries"][i]["values"]
+    )
 
-    edit_pack(ws / "packs" / "US.yaml", penalty_id,
-              lambda e: e["values"].__setitem__(penalty_key, new_amount))
-    edit_pack(ws / "packs" / f"{lock['entries'][guidance_id]['jurisdiction']}.yaml", guidance_id,
-              lambda e: e.__setitem__("summary", e["summary"] + " Revised guidance adds a new duty."))
+    edit_pack(
+        ws / "packs" / "US.yaml",
+        penalty_id,
+        lambda e: e["values"].__setitem__(penalty_key, new_amount),
+    )
+    edit_pack(
+        ws / "packs" / f"{lock['entries'][guidance_id]['jurisdiction']}.yaml",
+        guidance_id,
+        lambda e: e.__setitem__("summary", e["summary"] + " Revised guidance adds a new duty."),
+    )
 
     stale = smpolicy("check", cwd=ws)
     assert stale.returncode == 1, stale.stdout + stale.stderr
@@ -85,7 +101,11 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
     assert len(history_rows) == 2 and title_penalty.split(" (")[0] in history_rows[1]
 
     archived = ws / "policies" / "archive" / "hospital" / "v1"
-    assert sorted(p.name for p in archived.iterdir()) == ["hospital.docx", "hospital.html", "hospital.md"]
+    assert sorted(p.name for p in archived.iterdir()) == [
+        "hospital.docx",
+        "hospital.html",
+        "hospital.md",
+    ]
 
     with zipfile.ZipFile(ws / "policies" / "hospital.redline.docx") as docx:
         document = docx.read("word/document.xml").decode()
@@ -99,7 +119,7 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
 
     diff = smpolicy("diff", "profiles/hospital.yaml", "--from", "1", cwd=ws)
     assert diff.returncode == 0
-    assert f"-" in diff.stdout and f"{new_amount:,}" in diff.stdout
+    assert "-" in diff.stdout and f"{new_amount:,}" in diff.stdout
 
     assert smpolicy("check", cwd=ws).returncode == 0
     again = smpolicy("build", "profiles/hospital.yaml", cwd=ws)

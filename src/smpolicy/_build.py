@@ -202,8 +202,9 @@ def build_policy(
     result = BuildResult(profile_path)
 
     if workspace is None:
-        rendered = render_policy(profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack,
-                                 source=str(profile_path))
+        rendered = render_policy(
+            profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack, source=str(profile_path)
+        )
         payloads = write_formats(rendered, formats)
         ensure_dir(out)
         manifest = Manifest(out)
@@ -220,7 +221,16 @@ def build_policy(
 
     with locked(workspace.root / ".smpolicy.lock.lock"):
         return _build_in_workspace(
-            workspace, profile_path, profile, stem, out, formats, as_of, pack_dir, pack, force,
+            workspace,
+            profile_path,
+            profile,
+            stem,
+            out,
+            formats,
+            as_of,
+            pack_dir,
+            pack,
+            force,
             result,
         )
 
@@ -260,16 +270,26 @@ def _build_in_workspace(
     if previous is None:
         version = 1
         legal_date = as_of or profile.policy.effective_date
-        history = [Revision(version=1, date=profile.policy.effective_date, reasons=["First issue."])]
+        history = [
+            Revision(version=1, date=profile.policy.effective_date, reasons=["First issue."])
+        ]
     else:
         facts_then = select_facts(
-            packs, profile.organization.jurisdictions, as_of=previous.as_of,
-            org_type=profile.organization.type, public_sector=profile.organization.public_sector,
+            packs,
+            profile.organization.jurisdictions,
+            as_of=previous.as_of,
+            org_type=profile.organization.type,
+            public_sector=profile.organization.public_sector,
             source=str(profile_path),
         )
         reasons = stale_reasons(
-            previous, profile=profile, facts=facts_then, pack=pack, tool_version=__version__,
-            today=today, outputs_root=workspace.root,
+            previous,
+            profile=profile,
+            facts=facts_then,
+            pack=pack,
+            tool_version=__version__,
+            today=today,
+            outputs_root=workspace.root,
         )
         if as_of is not None and as_of != previous.as_of:
             reasons.append(f"built as of {as_of.isoformat()} (was {previous.as_of.isoformat()})")
@@ -281,8 +301,13 @@ def _build_in_workspace(
             version, legal_date, history = previous.version, previous.as_of, previous.history
 
     rendered = render_policy(
-        profile, as_of=legal_date, pack_dir=packs, template_pack=pack, version=version,
-        history=[h.model_dump() for h in history], source=str(profile_path),
+        profile,
+        as_of=legal_date,
+        pack_dir=packs,
+        template_pack=pack,
+        version=version,
+        history=[h.model_dump() for h in history],
+        source=str(profile_path),
     )
     payloads = write_formats(rendered, formats)
     ensure_dir(out)
@@ -314,8 +339,11 @@ def _build_in_workspace(
         pack_versions={code: p.version for code, p in facts.packs.items()},
         entries={
             e.id: LockedEntry(
-                title=e.title, jurisdiction=e.jurisdiction, effective_from=e.effective_from,
-                effective_to=e.effective_to, values={k: str(v) for k, v in e.values.items()},
+                title=e.title,
+                jurisdiction=e.jurisdiction,
+                effective_from=e.effective_from,
+                effective_to=e.effective_to,
+                values={k: str(v) for k, v in e.values.items()},
                 sha256=entry_sha(e),
             )
             for e in sorted(rendered.cited.values(), key=lambda e: e.id)
@@ -361,15 +389,22 @@ def _archive_and_redline(
     if not old_markdown:
         return
     meta = docx_meta(rendered)
-    redline = redline_docx(old_markdown, rendered.markdown, meta, author="smpolicy",
-                           date=today.isoformat())
+    redline = redline_docx(
+        old_markdown, rendered.markdown, meta, author="smpolicy", date=today.isoformat()
+    )
     target = out / f"{stem}.redline.docx"
     manifest.check_writable(target, force=True)
     atomic_write(target, redline)
     manifest.record(target, redline)
-    diff = text_diff(old_markdown, rendered.markdown, f"version {previous.version}",
-                     f"version {rendered.version}")
-    changed = sum(1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---"))
+    diff = text_diff(
+        old_markdown,
+        rendered.markdown,
+        f"version {previous.version}",
+        f"version {rendered.version}",
+    )
+    changed = sum(
+        1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    )
     summary = (
         f"# Changes in {rendered.profile.policy.title} {rendered.profile.policy.number}, "
         f"version {rendered.version}\n\n"

@@ -49,7 +49,9 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
     if profiles:
         targets = [(output_stem(p), p) for p in profiles]
     else:
-        targets = [(name, workspace.root / item.profile) for name, item in sorted(lock.policies.items())]
+        targets = [
+            (name, workspace.root / item.profile) for name, item in sorted(lock.policies.items())
+        ]
     results = []
     for name, path in targets:
         locked: LockedPolicy | None = lock.policies.get(name)
@@ -62,13 +64,21 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
             continue
         profile = load_profile(path)
         facts = select_facts(
-            packs, profile.organization.jurisdictions, as_of=locked.as_of,
-            org_type=profile.organization.type, public_sector=profile.organization.public_sector,
+            packs,
+            profile.organization.jurisdictions,
+            as_of=locked.as_of,
+            org_type=profile.organization.type,
+            public_sector=profile.organization.public_sector,
             source=str(path),
         )
         reasons = stale_reasons(
-            locked, profile=profile, facts=facts, pack=template_pack, tool_version=__version__,
-            today=today, outputs_root=workspace.root,
+            locked,
+            profile=profile,
+            facts=facts,
+            pack=template_pack,
+            tool_version=__version__,
+            today=today,
+            outputs_root=workspace.root,
         )
         results.append(CheckResult(name, shown, locked.version, reasons))
     return results
@@ -93,8 +103,13 @@ def report_json(results: list[CheckResult]) -> str:
     payload = {
         "stale": sum(1 for r in results if r.reasons),
         "policies": [
-            {"name": r.name, "profile": r.profile, "version": r.version,
-             "current": not r.reasons, "reasons": r.reasons}
+            {
+                "name": r.name,
+                "profile": r.profile,
+                "version": r.version,
+                "current": not r.reasons,
+                "reasons": r.reasons,
+            }
             for r in results
         ],
     }
@@ -110,7 +125,9 @@ def version_diff(profile: Path, from_version: int, to_version: int | None) -> st
     name = output_stem(profile)
     locked = lock.policies.get(name)
     if locked is None:
-        raise InputFileError(f"{profile}: no issued policy in {workspace.lock_path.name}; build it first")
+        raise InputFileError(
+            f"{profile}: no issued policy in {workspace.lock_path.name}; build it first"
+        )
     current = locked.version
     to_version = to_version or current
 
@@ -119,7 +136,9 @@ def version_diff(profile: Path, from_version: int, to_version: int | None) -> st
             output = locked.outputs.get("md")
             path = workspace.root / output.path if output else None
         else:
-            path = workspace.path(workspace.config.archive_dir) / name / f"v{version}" / f"{name}.md"
+            path = (
+                workspace.path(workspace.config.archive_dir) / name / f"v{version}" / f"{name}.md"
+            )
         if path is None or not path.is_file():
             raise InputFileError(
                 f"{profile}: version {version} is not available (issued versions: 1 to {current}; "
@@ -127,5 +146,9 @@ def version_diff(profile: Path, from_version: int, to_version: int | None) -> st
             )
         return path.read_text(encoding="utf-8")
 
-    return text_diff(markdown(from_version), markdown(to_version),
-                     f"version {from_version}", f"version {to_version}")
+    return text_diff(
+        markdown(from_version),
+        markdown(to_version),
+        f"version {from_version}",
+        f"version {to_version}",
+    )

@@ -21,7 +21,9 @@ from ._yaml import load_yaml
 from .errors import InputFileError
 
 LOCK_VERSION = 1
-_HEADER = "# smpolicy.lock: written by `smpolicy build`; do not edit. Commit it with the profiles.\n"
+_HEADER = (
+    "# smpolicy.lock: written by `smpolicy build`; do not edit. Commit it with the profiles.\n"
+)
 
 
 class _M(BaseModel):
@@ -171,7 +173,9 @@ def stale_reasons(
             if sections.get(name) != locked.template_sections.get(name):
                 reasons.append(f"template section '{section_name(name)}' changed")
         if not any(r.startswith("template section") for r in reasons):
-            reasons.append(f"template pack changed ({locked.template_version} -> {pack.info.version})")
+            reasons.append(
+                f"template pack changed ({locked.template_version} -> {pack.info.version})"
+            )
     if tool_version != locked.tool_version:
         reasons.append(f"smpolicy upgraded ({locked.tool_version} -> {tool_version})")
     for entry_id, old in sorted(locked.entries.items()):
@@ -196,7 +200,9 @@ def stale_reasons(
                 )
     for entry_id in sorted(set(facts.entries) - set(locked.in_force)):
         entry = facts.entries[entry_id]
-        reasons.append(f"new in the regulation pack: {entry.title} (effective {entry.effective_from.isoformat()})")
+        reasons.append(
+            f"new in the regulation pack: {entry.title} (effective {entry.effective_from.isoformat()})"
+        )
     for entry in facts.upcoming:
         if entry.effective_from > locked.next_review:
             continue

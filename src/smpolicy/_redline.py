@@ -45,14 +45,20 @@ def blocks(markdown: str) -> list[Block]:
         tag = elem.tag
         classes = (elem.get("class") or "").split()
         if tag in ("h1", "h2", "h3", "h4"):
-            style = "Title" if "title" in classes else (
-                "AppendixHeading" if "appendix" in classes else f"Heading{min(int(tag[1]), 3)}"
+            style = (
+                "Title"
+                if "title" in classes
+                else (
+                    "AppendixHeading" if "appendix" in classes else f"Heading{min(int(tag[1]), 3)}"
+                )
             )
             out.append(Block(style, _text(elem)))
         elif tag in ("ul", "ol"):
             walk_list(elem)
         elif tag == "table":
-            out.extend(Block("TableText", " | ".join(_text(c) for c in row)) for row in elem.iter("tr"))
+            out.extend(
+                Block("TableText", " | ".join(_text(c) for c in row)) for row in elem.iter("tr")
+            )
         elif tag == "blockquote":
             out.extend(Block("Callout", _text(p)) for p in elem)
         else:
@@ -105,14 +111,18 @@ def redline_document(old: list[Block], new: list[Block], marks: _Marks) -> str:
     matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
-            paras.extend(_para(b.style, _run(b.text, "same", marks), None, marks) for b in new[j1:j2])
+            paras.extend(
+                _para(b.style, _run(b.text, "same", marks), None, marks) for b in new[j1:j2]
+            )
             continue
         olds, news = old[i1:i2], new[j1:j2]
         for index in range(max(len(olds), len(news))):
             before = olds[index] if index < len(olds) else None
             after = news[index] if index < len(news) else None
             if before and after:
-                paras.append(_para(after.style, _word_diff(before.text, after.text, marks), None, marks))
+                paras.append(
+                    _para(after.style, _word_diff(before.text, after.text, marks), None, marks)
+                )
             elif before:
                 paras.append(_para(before.style, _run(before.text, "del", marks), "del", marks))
             elif after:
@@ -120,13 +130,18 @@ def redline_document(old: list[Block], new: list[Block], marks: _Marks) -> str:
     return "".join(paras)
 
 
-def redline_docx(old_markdown: str, new_markdown: str, meta: DocxMeta, *, author: str, date: str) -> bytes:
+def redline_docx(
+    old_markdown: str, new_markdown: str, meta: DocxMeta, *, author: str, date: str
+) -> bytes:
     """A DOCX whose tracked changes turn the old version into the new one."""
     marks = _Marks(author, date)
     body = redline_document(blocks(old_markdown), blocks(new_markdown), marks)
     writer = DocxWriter(meta)
     document = (
-        ox.XML_HEAD + f"<w:document {ox.NS_DECL}><w:body>" + body + writer.section_properties()
+        ox.XML_HEAD
+        + f"<w:document {ox.NS_DECL}><w:body>"
+        + body
+        + writer.section_properties()
         + "</w:body></w:document>"
     )
     return writer.package(document)

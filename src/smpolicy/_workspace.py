@@ -74,7 +74,7 @@ def issue_date() -> dt.date:
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
     if epoch and epoch.isdigit():
         return dt.datetime.fromtimestamp(int(epoch), tz=dt.UTC).date()
-    return dt.date.today()  # noqa: DTZ011 - the local calendar date is the issue date
+    return dt.date.today()
 
 
 _CONFIG_TEXT = """\

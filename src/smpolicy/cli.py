@@ -176,7 +176,7 @@ def schema(out_file: Path | None) -> None:
 
 
 @cli.command()
-@click.argument("directory", type=click.Path(path_type=Path), default=Path("."))
+@click.argument("directory", type=click.Path(path_type=Path), default=Path())
 def init(directory: Path) -> None:
     """Create a policy workspace in DIRECTORY: profiles/, smpolicy.yaml, .gitignore, README.
 
@@ -193,8 +193,13 @@ def init(directory: Path) -> None:
 @cli.command()
 @click.argument("profiles", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-@click.option("--packs", "pack_dir", type=click.Path(path_type=Path), default=None,
-              help="Directory of regulation packs to check against.")
+@click.option(
+    "--packs",
+    "pack_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Directory of regulation packs to check against.",
+)
 def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> None:
     """Say which issued policies are stale and why, without rendering anything.
 
@@ -217,8 +222,13 @@ def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> N
 @cli.command()
 @click.argument("profile", type=click.Path(path_type=Path))
 @click.option("--from", "from_version", type=int, required=True, help="Older issued version.")
-@click.option("--to", "to_version", type=int, default=None,
-              help="Newer issued version [default: the current one].")
+@click.option(
+    "--to",
+    "to_version",
+    type=int,
+    default=None,
+    help="Newer issued version [default: the current one].",
+)
 def diff(profile: Path, from_version: int, to_version: int | None) -> None:
     """Show the text changes between two issued versions of a policy.
 
