@@ -97,5 +97,5 @@ def test_output_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
     profile = write_yaml(tmp_path / "p.yaml", profile_data())
     from smpolicy.errors import OutputError
 
-    with pytest.raises(OutputError, match="(?i)not a directory"):
+    with pytest.raises(OutputError, match=r"(?i)not a directory"):
         build_policy(profile, blocker / "out")
