@@ -24,6 +24,7 @@ from ._workspace import Workspace
 from .errors import OutputError
 
 FORMATS = ("docx", "html", "md")
+ALL_FORMATS = (*FORMATS, "pdf")
 
 
 def data_dir(name: str) -> Path:
@@ -151,6 +152,8 @@ def write_formats(
 ) -> dict[str, bytes]:
     """Produce the bytes of each requested format from the rendered Markdown."""
     results: dict[str, bytes] = {}
+    if "pdf" in formats and "docx" not in formats:
+        formats = (*formats, "docx")
     if "md" in formats:
         results["md"] = rendered.markdown.encode("utf-8")
     if "docx" in formats or "html" in formats:
@@ -166,6 +169,10 @@ def write_formats(
                 header=meta.header_text.replace("\t", " — "),
                 footer=meta.footer_text,
             ).encode("utf-8")
+    if "pdf" in formats:
+        from ._pdf import docx_to_pdf  # noqa: PLC0415
+
+        results["pdf"] = docx_to_pdf(results["docx"], "policy")
     return results
 
 

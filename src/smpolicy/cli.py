@@ -82,7 +82,7 @@ def cli() -> None:
     "formats",
     default="docx,html,md",
     show_default=True,
-    help="Comma-separated output formats: docx, html, md.",
+    help="Comma-separated output formats: docx, html, md, pdf (pdf needs LibreOffice and also writes the docx).",
 )
 @click.option(
     "--as-of",
