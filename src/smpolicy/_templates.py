@@ -19,6 +19,7 @@ from ._yaml import load_yaml
 from .errors import TemplateError
 
 ENTRY_TEMPLATE = "policy.md.j2"
+_ENVIRONMENTS: dict[tuple[Path, Path | None], jinja2.Environment] = {}
 
 
 class ControlSpec(BaseModel):
@@ -102,7 +103,14 @@ class TemplatePack:
         return digest.hexdigest()[:16]
 
     def environment(self) -> jinja2.Environment:
-        """A sandboxed, strict environment whose loader is confined to the pack."""
+        """A sandboxed, strict environment whose loader is confined to the pack (cached)."""
+        key = (self.root, self.overlay)
+        env = _ENVIRONMENTS.get(key)
+        if env is None:
+            env = _ENVIRONMENTS[key] = self._new_environment()
+        return env
+
+    def _new_environment(self) -> jinja2.Environment:
         search = [str(self.overlay)] if self.overlay else []
         search.append(str(self.root))
         return ImmutableSandboxedEnvironment(
