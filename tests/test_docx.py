@@ -149,7 +149,7 @@ def test_docx2python_reads_the_same_headings_and_text(hospital_docx) -> None:
     headings = ["".join(e.itertext()) for e in root if e.tag in ("h1", "h2", "h3")]
     paragraphs = ["".join(e.itertext()) for e in root if e.tag == "p"]
     with docx2python(docx) as doc:
-        text = doc.text
+        text = re.sub(r"</?a[^>]*>", "", doc.text)  # docx2python marks hyperlinks as <a> tags
     position = 0
     for heading in headings:
         found = text.find(heading, position)

@@ -57,15 +57,11 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
 
     lock = YAML(typ="safe").load((ws / "smpolicy.lock").read_text())["policies"]["hospital"]
     assert lock["version"] == 1
-    penalty_id = next(
-        i for i, e in lock["entries"].items() if any(k.endswith("_usd") for k in e["values"])
-    )
-    penalty_key = next(k for k in lock["entries"][penalty_id]["values"] if k.endswith("_usd"))
+    penalty_id, guidance_id = "us.hipaa.cmp", "us.ocr.media_guidance"
+    assert {penalty_id, guidance_id} <= set(lock["entries"])
+    penalty_key = "tier_4_max_usd"
     old_amount = int(lock["entries"][penalty_id]["values"][penalty_key])
     new_amount = old_amount + 1234
-    guidance_id = next(
-        i for i in lock["entries"] if i != penalty_id and not lock["entries"][i]["values"]
-    )
 
     edit_pack(
         ws / "packs" / "US.yaml",
@@ -73,7 +69,7 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
         lambda e: e["values"].__setitem__(penalty_key, new_amount),
     )
     edit_pack(
-        ws / "packs" / f"{lock['entries'][guidance_id]['jurisdiction']}.yaml",
+        ws / "packs" / "US.yaml",
         guidance_id,
         lambda e: e.__setitem__("summary", e["summary"] + " Revised guidance adds a new duty."),
     )
