@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import re
@@ -14,10 +15,12 @@ from typing import Any
 from . import __version__
 from ._context import build_context
 from ._docx import DocxMeta, DocxWriter, Image
+from ._flowchart import ALT_TEXT
 from ._html import render_html
 from ._mdtree import parse_markdown
 from ._packmodel import PackEntry
 from ._profile import Profile, load_profile
+from ._reference import HouseStyle
 from ._regpack import FactSet, select_facts
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
@@ -66,6 +69,7 @@ class Rendered:
     template_pack: TemplatePack
     version: int
     fingerprint: str
+    flowchart_name: str = "flowchart.png"
 
 
 @dataclass
@@ -98,6 +102,7 @@ def render_policy(
     version: int = 1,
     history: list[dict[str, Any]] | None = None,
     source: str = "profile",
+    flowchart_name: str = "flowchart.png",
 ) -> Rendered:
     """Render the policy Markdown for ``profile`` (no files are written)."""
     as_of = as_of or profile.policy.effective_date
@@ -118,10 +123,13 @@ def render_policy(
         version=version,
         fingerprint=fingerprint,
         history=history or [],
+        flowchart_name=flowchart_name,
     )
     markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
-    return Rendered(profile, markdown, facts, dict(citations.used), pack, version, fingerprint)
+    return Rendered(
+        profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
+    )
 
 
 def docx_meta(rendered: Rendered) -> DocxMeta:
@@ -147,11 +155,43 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
     )
 
 
+def flowchart_png(rendered: Rendered) -> bytes:
+    """The Appendix C flowchart for this policy, drawn from its controls and contacts."""
+    from ._flowchart import draw_flowchart, tiers_for  # noqa: PLC0415
+
+    profile = rendered.profile
+    controls = rendered.template_pack.controls_for(profile.risk_appetite)
+    comms = profile.contacts.communications_lead.title
+    tiers = tiers_for(
+        controls, comms, profile.contacts.privacy_officer.title, profile.policy.approved_by.title
+    )
+    return draw_flowchart(tiers, monitor=str(controls["monitoring"]), decider=comms)
+
+
+def resolve_style(profile: Profile, profile_path: Path, reference_doc: Path | None) -> HouseStyle:
+    """The reference document and logo for a build: option, then profile branding, then built-in."""
+    from ._reference import house_style  # noqa: PLC0415
+
+    base = profile_path.parent
+    branding = profile.branding
+    reference = reference_doc or (base / branding.reference_doc if branding.reference_doc else None)
+    logo = base / branding.logo if branding.logo else None
+    return house_style(reference, logo, default_template_dir() / "styles" / "reference.docx")
+
+
 def write_formats(
-    rendered: Rendered, formats: tuple[str, ...], images: dict[str, Image] | None = None
+    rendered: Rendered,
+    formats: tuple[str, ...],
+    images: dict[str, Image] | None = None,
+    style: HouseStyle | None = None,
 ) -> dict[str, bytes]:
     """Produce the bytes of each requested format from the rendered Markdown."""
     results: dict[str, bytes] = {}
+    images = dict(images or {})
+    if formats != ("md",) and rendered.flowchart_name in rendered.markdown:
+        images[rendered.flowchart_name] = Image(flowchart_png(rendered), ALT_TEXT)
+        if "md" in formats:
+            results["flowchart.png"] = images[rendered.flowchart_name].data
     if "pdf" in formats and "docx" not in formats:
         formats = (*formats, "docx")
     if "md" in formats:
@@ -160,10 +200,21 @@ def write_formats(
         root, _html_body = parse_markdown(rendered.markdown)
         meta = docx_meta(rendered)
         if "docx" in formats:
-            results["docx"] = DocxWriter(meta, images).write(root)
+            writer = DocxWriter(
+                meta,
+                images,
+                style.styles if style else None,
+                theme=style.theme if style else None,
+                logo=style.logo if style else None,
+            )
+            results["docx"] = writer.write(root)
         if "html" in formats:
             results["html"] = render_html(
                 root,
+                images={
+                    name: "data:image/png;base64," + base64.b64encode(img.data).decode()
+                    for name, img in images.items()
+                },
                 title=meta.title,
                 language=meta.language,
                 header=meta.header_text.replace("\t", " — "),
@@ -186,6 +237,7 @@ def build_policy(
     template_dir: Path | None = None,
     force: bool = False,
     workspace: Workspace | None = None,
+    reference_doc: Path | None = None,
 ) -> BuildResult:
     """Build one profile's policy; every file is written atomically.
 
@@ -206,13 +258,19 @@ def build_policy(
     else:
         out = Path(out_dir) if out_dir is not None else Path("out")
     pack = TemplatePack.load(default_template_dir(), overlay=template_dir)
+    style = resolve_style(profile, profile_path, reference_doc)
     result = BuildResult(profile_path)
 
     if workspace is None:
         rendered = render_policy(
-            profile, as_of=as_of, pack_dir=pack_dir, template_pack=pack, source=str(profile_path)
+            profile,
+            as_of=as_of,
+            pack_dir=pack_dir,
+            template_pack=pack,
+            source=str(profile_path),
+            flowchart_name=f"{stem}.flowchart.png",
         )
-        payloads = write_formats(rendered, formats)
+        payloads = write_formats(rendered, formats, style=style)
         ensure_dir(out)
         manifest = Manifest(out)
         targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
@@ -239,6 +297,7 @@ def build_policy(
             pack,
             force,
             result,
+            style,
         )
 
 
@@ -254,6 +313,7 @@ def _build_in_workspace(
     pack: TemplatePack,
     force: bool,
     result: BuildResult,
+    style: HouseStyle,
 ) -> BuildResult:
     from ._fsutil import Manifest, atomic_write, ensure_dir, sha256  # noqa: PLC0415
     from ._lock import (  # noqa: PLC0415
@@ -315,8 +375,9 @@ def _build_in_workspace(
         version=version,
         history=[h.model_dump() for h in history],
         source=str(profile_path),
+        flowchart_name=f"{stem}.flowchart.png",
     )
-    payloads = write_formats(rendered, formats)
+    payloads = write_formats(rendered, formats, style=style)
     ensure_dir(out)
     manifest = Manifest(out)
     targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}

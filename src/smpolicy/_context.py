@@ -100,6 +100,7 @@ def build_context(
     version: int,
     fingerprint: str,
     history: list[dict[str, Any]],
+    flowchart_name: str = "flowchart.png",
 ) -> tuple[dict[str, Any], Citations]:
     """Everything a template may use. Profile values are escaped on output."""
     citations = Citations(facts)
@@ -169,5 +170,6 @@ def build_context(
         "anchor": anchor,
         "long_date": long_date,
         "md": md_escape,
+        "flowchart_image": MdSafe(flowchart_name),
     }
     return context, citations

@@ -92,17 +92,56 @@ def _text_run(text: str, fmt: _Runs, style: str | None = None) -> str:
     return f"<w:r>{rpr}{body}</w:r>"
 
 
+def _column_widths(rows: list[tuple[bool, ET.Element]], ncols: int, total: int = 9360) -> list[int]:
+    """Column widths (twentieths of a point) in proportion to how much text each column holds."""
+    weights = [0.0] * ncols
+    for _, row in rows:
+        for index, cell in enumerate(row):
+            if index < ncols:
+                weights[index] = max(weights[index], float(len("".join(cell.itertext()))))
+    weights = [min(max(w, 10.0), 80.0) for w in weights]
+    scale = total / sum(weights)
+    widths = [int(w * scale) for w in weights]
+    widths[-1] += total - sum(widths)
+    return widths
+
+
+def _picture(rid: str, pid: int, name: str, alt: str, cx: int, cy: int) -> str:
+    """An inline picture run (DrawingML), with alt text in docPr/@descr."""
+    return (
+        "<w:r><w:drawing>"
+        f'<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{cx}" cy="{cy}"/>'
+        f'<wp:docPr id="{pid}" name="Picture {pid}" descr={attr(alt)}/>'
+        '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
+        '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
+        f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{pid}" name={attr(name)} descr={attr(alt)}/>'
+        "<pic:cNvPicPr/></pic:nvPicPr>"
+        f'<pic:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
+        f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+        '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr>'
+        "</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
+    )
+
+
 class DocxWriter:
     """Turns one Markdown element tree into a DOCX package."""
 
     def __init__(
-        self, meta: DocxMeta, images: dict[str, Image] | None = None, styles: str | None = None
+        self,
+        meta: DocxMeta,
+        images: dict[str, Image] | None = None,
+        styles: str | None = None,
+        *,
+        theme: bytes | None = None,
+        logo: bytes | None = None,
     ) -> None:
         self.meta = meta
         self.images = images or {}
         self.styles = styles or styles_xml()
+        self.theme = theme
+        self.logo = logo
         self.state = _State()
-        self.heading_numbers: list[int] = [0, 0, 0]
+        self.in_appendix = False
 
     # -- inline ---------------------------------------------------------------------------
     def _inline(self, elem: ET.Element, fmt: _Runs, style: str | None = None) -> str:
@@ -149,20 +188,7 @@ class DocxWriter:
         rid = self.state.media.setdefault(name, f"rIdM{len(self.state.media) + 1}")
         pid = self.state.next_drawing
         self.state.next_drawing += 1
-        alt = elem.get("alt", "") or image.alt
-        return (
-            "<w:r><w:drawing>"
-            f'<wp:inline distT="0" distB="0" distL="0" distR="0"><wp:extent cx="{cx}" cy="{cy}"/>'
-            f'<wp:docPr id="{pid}" name="Picture {pid}" descr={attr(alt)}/>'
-            '<wp:cNvGraphicFramePr><a:graphicFrameLocks noChangeAspect="1"/></wp:cNvGraphicFramePr>'
-            '<a:graphic><a:graphicData uri="http://schemas.openxmlformats.org/drawingml/2006/picture">'
-            f'<pic:pic><pic:nvPicPr><pic:cNvPr id="{pid}" name={attr(name)} descr={attr(alt)}/>'
-            "<pic:cNvPicPr/></pic:nvPicPr>"
-            f'<pic:blipFill><a:blip r:embed="{rid}"/><a:stretch><a:fillRect/></a:stretch></pic:blipFill>'
-            f'<pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
-            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr>'
-            "</pic:pic></a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
-        )
+        return _picture(rid, pid, name, elem.get("alt", "") or image.alt, cx, cy)
 
     # -- blocks ---------------------------------------------------------------------------
     def _bookmark(self, elem: ET.Element) -> tuple[str, str]:
@@ -192,8 +218,13 @@ class DocxWriter:
         if "subtitle" in classes:
             return self._para(elem, "Subtitle")
         if "appendix" in classes:
+            self.in_appendix = True
             return self._para(elem, "AppendixHeading")
         level = min(level, 3)
+        if level == 1:
+            self.in_appendix = False
+        elif self.in_appendix:
+            return self._para(elem, f"AppendixHeading{level}")
         return self._para(elem, f"Heading{level}")
 
     def _list(self, elem: ET.Element, depth: int, num_id: int | None = None) -> str:
@@ -242,14 +273,17 @@ class DocxWriter:
             for row in section:
                 if row.tag == "tr":
                     rows.append((section.tag == "thead", row))
+        # A header row with no text (a form laid out as a table) is left out.
+        rows = [(h, r) for h, r in rows if not h or "".join(r.itertext()).strip()]
+        has_head = any(h for h, _ in rows)
         ncols = max((len(list(r)) for _, r in rows), default=1)
-        width = 9360 // ncols
-        grid = "".join(f'<w:gridCol w:w="{width}"/>' for _ in range(ncols))
+        widths = _column_widths(rows, ncols)
+        grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
         # CT_TblPr order: tblStyle, ..., tblW, jc, ..., tblLayout, ..., tblLook
         out = [
             "<w:tbl><w:tblPr>"
             '<w:tblStyle w:val="PolicyTable"/><w:tblW w:w="5000" w:type="pct"/>'
-            '<w:tblLook w:val="04A0" w:firstRow="1" w:lastRow="0" w:firstColumn="0" '
+            f'<w:tblLook w:val="{"04A0" if has_head else "0480"}" w:firstRow="{int(has_head)}" w:lastRow="0" w:firstColumn="0" '
             'w:lastColumn="0" w:noHBand="1" w:noVBand="1"/>'
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
         ]
@@ -261,7 +295,7 @@ class DocxWriter:
                 else "<w:trPr><w:cantSplit/></w:trPr>"
             )
             cells = []
-            for cell in row:
+            for cell, width in zip(row, widths, strict=False):
                 fmt = _Runs(bold=is_head)
                 cells.append(
                     f'<w:tc><w:tcPr><w:tcW w:w="{width}" w:type="dxa"/></w:tcPr>'
@@ -311,6 +345,9 @@ class DocxWriter:
             text = "".join(elem.itertext())
             if "appendix" in classes:
                 label, style = text, "TOC1"
+                counters = [-1, 0]
+            elif elem.tag == "h2" and counters[0] < 0:
+                continue
             elif elem.tag == "h1":
                 counters = [counters[0] + 1, 0]
                 label, style = f"{counters[0]}.\t{text}", "TOC1"
@@ -379,6 +416,13 @@ class DocxWriter:
 
     def _header(self) -> str:
         text = _text_run(self.meta.header_text, _Runs())
+        if self.logo is not None:
+            width, height = png_size(self.logo)
+            cy = 365760  # 0.4 inch tall
+            cx = max(1, width * cy // max(1, height))
+            text = _picture(
+                "rIdLogo", 9000, "logo.png", f"{self.meta.organization} logo", cx, cy
+            ) + (_text_run("  ", _Runs()) + text)
         return (
             ox.XML_HEAD + f"<w:hdr {ox.NS_DECL}>"
             f'<w:p><w:pPr><w:pStyle w:val="Header"/></w:pPr>{text}</w:p></w:hdr>'
@@ -405,6 +449,8 @@ class DocxWriter:
             ("rIdH1", "header", "header1.xml", False),
             ("rIdF1", "footer", "footer1.xml", False),
         ]
+        if self.theme is not None:
+            rels.append(("rIdT1", "theme", "theme/theme1.xml", False))
         rels += [(rid, "hyperlink", href, True) for href, rid in self.state.links.items()]
         rels += [(rid, "image", f"media/{name}", False) for name, rid in self.state.media.items()]
         body = "".join(
@@ -437,7 +483,13 @@ class DocxWriter:
         """Zip ``document`` (word/document.xml) with every other part, deterministically."""
         meta = self.meta
         parts: list[tuple[str, str | bytes]] = [
-            ("[Content_Types].xml", ox.content_types(list(self.state.media))),
+            (
+                "[Content_Types].xml",
+                ox.content_types(
+                    [*self.state.media, *(["logo.png"] if self.logo else [])],
+                    theme=self.theme is not None,
+                ),
+            ),
             ("_rels/.rels", ox.package_rels()),
             ("docProps/app.xml", ox.app_properties(meta.organization, meta.generator)),
             (
@@ -466,6 +518,17 @@ class DocxWriter:
             ("word/header1.xml", self._header()),
             ("word/footer1.xml", self._footer()),
         ]
+        if self.logo is not None:
+            parts.append(
+                (
+                    "word/_rels/header1.xml.rels",
+                    ox.XML_HEAD + f'<Relationships xmlns="{ox.REL_NS}"><Relationship Id="rIdLogo" '
+                    f'Type="{ox.DOC_REL}/image" Target="media/logo.png"/></Relationships>',
+                )
+            )
+            parts.append(("word/media/logo.png", self.logo))
+        if self.theme is not None:
+            parts.append(("word/theme/theme1.xml", self.theme))
         parts += [(f"word/media/{name}", self.images[name].data) for name in self.state.media]
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w") as archive:

@@ -22,6 +22,8 @@ STYLE_IDS = (
     "Heading2",
     "Heading3",
     "AppendixHeading",
+    "AppendixHeading2",
+    "AppendixHeading3",
     "ListParagraph",
     "Callout",
     "TableText",
@@ -145,6 +147,19 @@ def styles_xml(font: str = BODY_FONT) -> str:
                 '<w:pageBreakBefore/><w:numPr><w:ilvl w:val="0"/><w:numId w:val="0"/></w:numPr>'
                 '<w:outlineLvl w:val="0"/>'
             ),
+        ),
+        *(
+            _pstyle(
+                f"AppendixHeading{level}",
+                f"Appendix Heading {level}",
+                based_on=f"Heading{level}",
+                next_id="Normal",
+                ppr=(
+                    '<w:numPr><w:ilvl w:val="0"/><w:numId w:val="0"/></w:numPr>'
+                    f'<w:outlineLvl w:val="{level - 1}"/>'
+                ),
+            )
+            for level in (2, 3)
         ),
         _pstyle(
             "ListParagraph",

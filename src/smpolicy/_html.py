@@ -120,6 +120,9 @@ def render_html(
     body.tag = "main"
     body.attrib.clear()
     _figures(body)
+    for thead in body.iter("thead"):
+        if not "".join(thead.itertext()).strip():
+            thead.clear()
     for img in body.iter("img"):
         src = img.get("src", "")
         if images and src in images:

@@ -31,7 +31,7 @@ def attr(text: str) -> str:
     return quoteattr(text)
 
 
-def content_types(media: list[str]) -> str:
+def content_types(media: list[str], *, theme: bool = False) -> str:
     """[Content_Types].xml for the parts the writer produces."""
     exts = sorted({name.rsplit(".", 1)[1] for name in media})
     mime = {"png": "image/png", "jpeg": "image/jpeg", "jpg": "image/jpeg"}
@@ -50,6 +50,10 @@ def content_types(media: list[str]) -> str:
             "application/vnd.openxmlformats-officedocument.extended-properties+xml",
         ),
     ]
+    if theme:
+        overrides.append(
+            ("/word/theme/theme1.xml", "application/vnd.openxmlformats-officedocument.theme+xml")
+        )
     body = "".join(f'<Override PartName="{p}" ContentType="{t}"/>' for p, t in overrides)
     return (
         XML_HEAD

@@ -106,6 +106,12 @@ def cli() -> None:
     default=None,
     help="Directory of regulation packs to use instead of the built-in ones.",
 )
+@click.option(
+    "--reference-doc",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="A .docx whose styles (fonts, colours) the DOCX takes; overrides the profile's branding.",
+)
 @click.option("--force", is_flag=True, help="Overwrite output files smpolicy did not write.")
 def build(
     profiles: tuple[Path, ...],
@@ -114,6 +120,7 @@ def build(
     as_of: dt.datetime | None,
     template_dir: Path | None,
     pack_dir: Path | None,
+    reference_doc: Path | None,
     force: bool,
 ) -> None:
     """Build the policy for each PROFILE as DOCX, HTML and Markdown.
@@ -139,13 +146,15 @@ def build(
             template_dir=template_dir,
             force=force,
             workspace=workspace,
+            reference_doc=reference_doc,
         )
         if result.reasons and result.rendered is not None:
             click.echo(f"{profile}: issued version {result.rendered.version}:", err=True)
             for reason in result.reasons:
                 click.echo(f"  - {reason}", err=True)
-        for path in result.outputs.values():
-            click.echo(str(path))
+        for fmt, path in result.outputs.items():
+            if fmt in FORMAT_CHOICES:  # documents only; images beside them are not listed
+                click.echo(str(path))
 
 
 @cli.command()
@@ -239,6 +248,34 @@ def diff(profile: Path, from_version: int, to_version: int | None) -> None:
     from ._check import version_diff  # noqa: PLC0415
 
     click.echo(version_diff(profile, from_version, to_version), nl=False)
+
+
+@cli.command()
+@click.argument("profile", required=False, type=click.Path(path_type=Path))
+@click.option(
+    "--update", is_flag=True, help="Ask only the questions the existing PROFILE has no answer for."
+)
+@click.option("--resume", is_flag=True, help="Continue from the draft an interrupted run saved.")
+@click.option(
+    "--answers",
+    "answers_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Non-interactive: read the answers from this YAML file (same keys as a profile).",
+)
+def wizard(profile: Path | None, update: bool, resume: bool, answers_file: Path | None) -> None:
+    """Answer questions in the terminal and write (or edit) a profile.
+
+    \b
+    Examples:
+      smpolicy wizard profiles/my-clinic.yaml
+      smpolicy wizard --update profiles/my-clinic.yaml
+      smpolicy wizard profiles/my-clinic.yaml --answers answers.yaml
+    """
+    from ._wizard import run_wizard  # noqa: PLC0415
+
+    written = run_wizard(profile, update=update, resume=resume, answers_file=answers_file)
+    click.echo(str(written))
 
 
 def main(argv: list[str] | None = None) -> None:
