@@ -99,6 +99,7 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
     archived = ws / "policies" / "archive" / "hospital" / "v1"
     assert sorted(p.name for p in archived.iterdir()) == [
         "hospital.docx",
+        "hospital.flowchart.png",
         "hospital.html",
         "hospital.md",
     ]
