@@ -215,7 +215,9 @@ def format_validation_error(source: str, exc: ValidationError) -> str:
         if err["type"] == "extra_forbidden":
             msg = "unknown field; remove it or check the spelling"
         elif err["type"] == "literal_error":
-            msg = f"{msg} (got {err['input']!r})"
+            got = repr(err["input"])
+            got = got if len(got) <= 60 else got[:57] + "..."
+            msg = f"{msg} (got {got})"
         elif err["type"] == "missing":
             msg = "required field is missing"
         msg = msg.removeprefix("Value error, ")
@@ -231,7 +233,8 @@ def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:
             f"{source}: schema_version: required field is missing; add 'schema_version: 1'"
         )
     if not isinstance(version, int) or isinstance(version, bool):
-        raise ProfileError(f"{source}: schema_version: must be a whole number, got {version!r}")
+        shown = repr(version) if len(repr(version)) <= 40 else repr(version)[:37] + "..."
+        raise ProfileError(f"{source}: schema_version: must be a whole number, got {shown}")
     if version > CURRENT_SCHEMA_VERSION:
         raise ProfileError(
             f"{source}: schema_version: {version} is newer than this smpolicy supports "
