@@ -10,6 +10,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from ._cache import cache_path, write_cache
 from ._packmodel import PackEntry, RegulationPack
 from ._profile import format_validation_error
 from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS
@@ -20,11 +21,28 @@ from .errors import PackError
 @cache
 def _load_pack_file(path: Path, mtime_ns: int) -> RegulationPack:
     del mtime_ns  # part of the cache key only
+    raw = _read_bytes(path)
+    cached = cache_path("packs", hashlib.sha256(raw).hexdigest() + ".json")
+    if cached is not None and cached.is_file():
+        try:
+            return RegulationPack.model_validate_json(cached.read_bytes())
+        except (ValidationError, OSError):
+            pass  # a stale or damaged cache entry: parse the YAML again
     data = load_yaml(path)
     try:
-        return RegulationPack.model_validate(data)
+        pack = RegulationPack.model_validate(data)
     except ValidationError as exc:
         raise PackError(format_validation_error(str(path), exc)) from None
+    if cached is not None:
+        write_cache(cached, pack.model_dump_json().encode())
+    return pack
+
+
+def _read_bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise PackError(f"{path}: cannot read regulation pack: {exc.strerror}") from None
 
 
 def load_pack(path: Path) -> RegulationPack:
@@ -78,7 +96,6 @@ class FactSet:
     public_sector: bool
     entries: dict[str, PackEntry] = field(default_factory=dict)
     upcoming: list[PackEntry] = field(default_factory=list)
-    excluded_keywords: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         for pack in self.packs.values():
@@ -144,20 +161,11 @@ def select_facts(
                 f"available: {', '.join(available)}"
             )
         packs[code] = load_pack(pack_dir / f"{code}.yaml")
-    keywords: set[str] = set()
-    for code in available:
-        if code not in packs:
-            for entry in load_pack(pack_dir / f"{code}.yaml").entries:
-                keywords.update(entry.keywords)
-    for pack in packs.values():
-        for entry in pack.entries:
-            keywords.difference_update(entry.keywords)
     return FactSet(
         packs=packs,
         as_of=as_of,
         org_type=org_type,
         public_sector=public_sector,
-        excluded_keywords=frozenset(keywords),
     )
 
 

@@ -122,7 +122,22 @@ class TemplatePack:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            bytecode_cache=_bytecode_cache(),
         )
+
+
+def _bytecode_cache() -> jinja2.BytecodeCache | None:
+    """Compiled templates kept between runs (keyed by Jinja on name and source checksum)."""
+    from ._cache import cache_path  # noqa: PLC0415
+
+    directory = cache_path("jinja", "")
+    if directory is None:
+        return None
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return jinja2.FileSystemBytecodeCache(str(directory))
 
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:

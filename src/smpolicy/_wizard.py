@@ -219,6 +219,13 @@ _MANAGED_BY = (
 )
 
 
+_SUGGESTED_TITLES = {
+    "privacy_officer": "Privacy Officer",
+    "security_contact": "Information Security Officer",
+    "hr_contact": "Human Resources Manager",
+}
+
+
 def _is(values: Values, key: str, *wanted: Any) -> bool:
     return values.get(key) in wanted
 
@@ -247,10 +254,10 @@ def _contact_questions(
             "contacts",
             f"{who}: job title",
             "text",
-            f"{why} The title, not the person, appears throughout the policy.",
+            f"{why} The title, not the person, appears throughout the policy.".strip(),
             label=f"{who}, title",
             when=when,
-            suggest={"privacy_officer": "Privacy Officer"}.get(role),
+            suggest=_SUGGESTED_TITLES.get(role),
         ),
         Question(
             f"{key}.name",
@@ -350,7 +357,7 @@ def build_questions(jurisdictions: Iterable[Option], appetites: Iterable[Option]
         Question(
             "risk_appetite",
             "risk",
-            "How cautious should the policy be?",
+            "Risk appetite",
             "select",
             "Sets concrete controls: approvals, response times, sign-in protection, training "
             "(Appendix F lists them all).",
@@ -787,7 +794,8 @@ class QuestionaryTerminal:
 
         self.asked.append(question.key)
         if question.help:
-            self.say(f"  {question.help}", "fg:ansibrightblack")
+            for line in _wrap(question.help, "  "):
+                self.say(line, "fg:ansibrightblack")
         io = {"input": self.input, "output": self.output}
         kind = question.kind
         if kind in ("confirm", "presence"):
@@ -814,6 +822,7 @@ class QuestionaryTerminal:
                     for o in question.choices
                 ],
                 validate=lambda selected: self._check(question, selected),
+                instruction="(arrows move, space selects, enter confirms)",
                 **io,
             )
         else:
@@ -824,7 +833,21 @@ class QuestionaryTerminal:
                 validate_while_typing=False,
                 **io,
             )
-        return clean(question, prompt.unsafe_ask())
+        answer = clean(question, prompt.unsafe_ask())
+        if kind == "checkbox":
+            for line in _wrap(", ".join(answer), "  = "):
+                self.say(line, "fg:ansicyan")
+        return answer
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    import shutil  # noqa: PLC0415
+    import textwrap  # noqa: PLC0415
+
+    width = max(40, min(shutil.get_terminal_size().columns, 100) - 1)
+    return textwrap.wrap(
+        text, width, initial_indent=indent, subsequent_indent=" " * len(indent)
+    ) or [indent]
 
 
 def _as_text(value: Any) -> str:
@@ -843,6 +866,30 @@ def _show(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
     return _as_text(value)
+
+
+def _row(members: list[Question], view: Values) -> str:
+    """One review line for questions sharing a label: a contact, an approver, a toggle."""
+    presence = next((q for q in members if q.kind == "presence"), None)
+    if presence is not None and not view[presence.key]:
+        return "no"
+    parts = [
+        _show(view[q.key])
+        for q in members
+        if q.kind != "presence" and not (q.optional and view[q.key] is None)
+    ]
+    return ", ".join(parts) or "(none)"
+
+
+def _review_lines(label: str, text: str) -> list[str]:
+    column = 32
+    lines = _wrap(text, " " * column)
+    head = f"    {label} "
+    if len(head) <= column:
+        lines[0] = head.ljust(column) + lines[0][column:]
+    else:
+        lines.insert(0, head.rstrip())
+    return lines
 
 
 # --------------------------------------------------------------------------- drafts
@@ -1070,9 +1117,13 @@ class Wizard:
         say("Review your answers", "bold")
         for group in self._live_groups():
             say(f"  {group.title}", "bold")
+            rows: dict[str, list[Question]] = {}
             for q in self.questions:
                 if q.group == group.id and q.kind != "note" and q.when(view):
-                    say(f"    {q.label or q.prompt:<30} {_show(view[q.key])}")
+                    rows.setdefault((q.label or q.prompt).split(", ")[0], []).append(q)
+            for label, members in rows.items():
+                for line in _review_lines(label, _row(members, view)):
+                    say(line)
         for line in problems:
             say(f"  ! {line}", "fg:ansired")
 
