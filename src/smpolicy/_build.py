@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import os
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,13 @@ from ._flowchart import ALT_TEXT
 from ._html import render_html
 from ._mdtree import parse_markdown
 from ._packmodel import PackEntry
+from ._paths import builtin_dir
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
 from ._regpack import FactSet, select_facts
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
-from .errors import OutputError
+from .errors import OutputError, SmpolicyError
 
 FORMATS = ("docx", "html", "md")
 ALL_FORMATS = (*FORMATS, "pdf")
@@ -32,13 +34,10 @@ ALL_FORMATS = (*FORMATS, "pdf")
 
 def data_dir(name: str) -> Path:
     """Built-in ``templates`` or ``regulations``: inside the wheel, else the source checkout."""
-    packaged = Path(str(resources.files("smpolicy"))) / "_data" / name
-    if packaged.is_dir():
-        return packaged
-    checkout = Path(__file__).resolve().parents[2] / name
-    if checkout.is_dir():
-        return checkout
-    raise OutputError(f"built-in {name} not found; reinstall smpolicy")  # pragma: no cover
+    found = builtin_dir(name)
+    if not found.is_dir():  # pragma: no cover - a broken installation
+        raise OutputError(f"built-in {name} not found; reinstall smpolicy")
+    return found
 
 
 def default_pack_dir() -> Path:
@@ -80,6 +79,7 @@ class BuildResult:
     outputs: dict[str, Path] = field(default_factory=dict)
     rendered: Rendered | None = None
     reasons: list[str] = field(default_factory=list)
+    version: int = 1
 
 
 def inputs_fingerprint(profile: Profile, facts: FactSet, pack: TemplatePack) -> str:
@@ -245,7 +245,7 @@ def build_policy(
     file: an unchanged policy is re-rendered identically, a stale one is issued as a new
     version with a revision-history row, an archived predecessor and a redline.
     """
-    from ._fsutil import Manifest, atomic_write, ensure_dir, locked  # noqa: PLC0415
+    from ._fsutil import Manifest, atomic_write, ensure_dir  # noqa: PLC0415
 
     profile_path = Path(profile_path)
     profile = load_profile(profile_path)
@@ -284,21 +284,20 @@ def build_policy(
         result.rendered = rendered
         return result
 
-    with locked(workspace.root / ".smpolicy.lock.lock"):
-        return _build_in_workspace(
-            workspace,
-            profile_path,
-            profile,
-            stem,
-            out,
-            formats,
-            as_of,
-            pack_dir,
-            pack,
-            force,
-            result,
-            style,
-        )
+    return _build_in_workspace(
+        workspace,
+        profile_path,
+        profile,
+        stem,
+        out,
+        formats,
+        as_of,
+        pack_dir,
+        pack,
+        force,
+        result,
+        style,
+    )
 
 
 def _build_in_workspace(
@@ -315,7 +314,7 @@ def _build_in_workspace(
     result: BuildResult,
     style: HouseStyle,
 ) -> BuildResult:
-    from ._fsutil import Manifest, atomic_write, ensure_dir, sha256  # noqa: PLC0415
+    from ._fsutil import Manifest, atomic_write, ensure_dir, locked, sha256  # noqa: PLC0415
     from ._lock import (  # noqa: PLC0415
         LockedEntry,
         LockedOutput,
@@ -397,6 +396,7 @@ def _build_in_workspace(
     lock.policies[stem] = LockedPolicy(
         profile=workspace.relative(profile_path),
         profile_sha256=sha256(profile.model_dump_json().encode())[:16],
+        profile_file_sha256=sha256(profile_path.read_bytes())[:16],
         profile_values=profile_values(profile),
         tool_version=__version__,
         template_version=pack.info.version,
@@ -425,9 +425,14 @@ def _build_in_workspace(
             for fmt, t in sorted(targets.items())
         },
     )
-    write_lock(workspace.lock_path, lock)
+    entry = lock.policies[stem]
+    with locked(workspace.root / ".smpolicy.lock.lock"):
+        fresh = read_lock(workspace.lock_path)  # other builds may have finished meanwhile
+        fresh.policies[stem] = entry
+        write_lock(workspace.lock_path, fresh)
     result.rendered = rendered
     result.reasons = reasons
+    result.version = version
     return result
 
 
@@ -483,3 +488,29 @@ def _archive_and_redline(
     summary_path = out / f"{stem}.changes.md"
     atomic_write(summary_path, summary.encode())
     manifest.record(summary_path, summary.encode())
+
+
+def _build_quietly(args: tuple[Path, dict[str, Any]]) -> BuildResult | SmpolicyError:
+    """Worker: one build, returning the error instead of raising it (results stay small)."""
+    profile_path, options = args
+    try:
+        result = build_policy(profile_path, **options)
+    except SmpolicyError as exc:
+        return exc
+    result.rendered = None
+    return result
+
+
+def build_many(
+    profiles: list[Path], *, jobs: int | None = None, **options: Any
+) -> Iterator[BuildResult | SmpolicyError]:
+    """Build several profiles, in parallel worker processes; yields results in input order."""
+    jobs = jobs or min(len(profiles), os.cpu_count() or 1)
+    work: list[tuple[Path, dict[str, Any]]] = [(Path(p), options) for p in profiles]
+    if jobs <= 1 or len(profiles) <= 1:
+        yield from map(_build_quietly, work)
+        return
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
+
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        yield from pool.map(_build_quietly, work, chunksize=max(1, len(work) // (jobs * 8)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,13 +63,26 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
         if not path.is_file():
             results.append(CheckResult(name, shown, locked.version, ["profile file is missing"]))
             continue
-        profile = load_profile(path)
+        unchanged = bool(locked.profile_file_sha256) and (
+            hashlib.sha256(path.read_bytes()).hexdigest()[:16] == locked.profile_file_sha256
+        )
+        if unchanged:
+            values = locked.profile_values
+            profile = None
+            jurisdictions = list(values["organization.jurisdictions"])
+            org_type = str(values["organization.type"])
+            public = bool(values["organization.public_sector"])
+        else:
+            profile = load_profile(path)
+            jurisdictions = profile.organization.jurisdictions
+            org_type = profile.organization.type
+            public = profile.organization.public_sector
         facts = select_facts(
             packs,
-            profile.organization.jurisdictions,
+            jurisdictions,
             as_of=locked.as_of,
-            org_type=profile.organization.type,
-            public_sector=profile.organization.public_sector,
+            org_type=org_type,
+            public_sector=public,
             source=str(path),
         )
         reasons = stale_reasons(

@@ -122,5 +122,5 @@ def draw_flowchart(tiers: list[Tier], *, monitor: str, decider: str) -> bytes:
         NAVY,
     )
     out = io.BytesIO()
-    image.save(out, format="PNG", optimize=False, compress_level=9)
+    image.save(out, format="PNG", optimize=False, compress_level=6)
     return out.getvalue()

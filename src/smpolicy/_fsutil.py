@@ -122,6 +122,10 @@ class Manifest:
         self.files[target.name] = sha256(data)
 
     def save(self) -> None:
-        """Write the manifest atomically."""
-        payload = {"files": dict(sorted(self.files.items()))}
-        atomic_write(self.path, (json.dumps(payload, indent=2) + "\n").encode())
+        """Merge what this run recorded into the manifest on disk, under a lock, atomically."""
+        mine = dict(self.files)
+        with locked(self.directory / ".smpolicy-outputs.lock"):
+            current = Manifest(self.directory).files
+            current.update(mine)
+            payload = {"files": dict(sorted(current.items()))}
+            atomic_write(self.path, (json.dumps(payload, indent=2) + "\n").encode())

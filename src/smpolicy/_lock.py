@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import io
 import json
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from ruamel.yaml import YAML
 
 from ._fsutil import atomic_write
 from ._packmodel import PackEntry
@@ -61,6 +59,7 @@ class LockedPolicy(_M):
 
     profile: str
     profile_sha256: str
+    profile_file_sha256: str = ""
     profile_values: dict[str, Any]
     tool_version: str
     template_version: str
@@ -88,7 +87,15 @@ def read_lock(path: Path) -> LockFile:
     """Read the lock file, or an empty one if there is none."""
     if not path.exists():
         return LockFile()
-    data = load_yaml(path) or {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
+    body = "\n".join(line for line in text.splitlines() if not line.startswith("#"))
+    try:
+        data = json.loads(body) if body.strip() else {}
+    except ValueError:
+        data = load_yaml(path) or {}  # a hand-merged lock may be plain YAML
     try:
         return LockFile.model_validate(data)
     except ValidationError as exc:
@@ -99,15 +106,10 @@ def read_lock(path: Path) -> LockFile:
 
 
 def write_lock(path: Path, lock: LockFile) -> None:
-    """Write the lock file atomically, keys sorted for small diffs."""
+    """Write the lock file atomically: indented JSON (valid YAML), keys in a stable order."""
     data = json.loads(lock.model_dump_json())
     data["policies"] = {k: data["policies"][k] for k in sorted(data["policies"])}
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 100
-    stream = io.StringIO()
-    yaml.dump(data, stream)
-    atomic_write(path, (_HEADER + stream.getvalue()).encode())
+    atomic_write(path, (_HEADER + json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 
 def entry_sha(entry: PackEntry) -> str:
@@ -158,7 +160,7 @@ def describe_profile_change(old: dict[str, Any], new: dict[str, Any]) -> list[st
 def stale_reasons(
     locked: LockedPolicy,
     *,
-    profile: Profile,
+    profile: Profile | None,
     facts: FactSet,
     pack: TemplatePack,
     tool_version: str,
@@ -166,7 +168,12 @@ def stale_reasons(
     outputs_root: Path,
 ) -> list[str]:
     """Why ``locked`` no longer matches its inputs; empty when the policy is current."""
-    reasons = describe_profile_change(locked.profile_values, profile_values(profile))
+    """``profile`` is None when its file is byte-identical to the one recorded."""
+    reasons = (
+        describe_profile_change(locked.profile_values, profile_values(profile))
+        if profile is not None
+        else []
+    )
     if locked.template_sha256 != pack.fingerprint():
         sections = pack.section_fingerprints()
         for name in sorted(set(sections) | set(locked.template_sections)):

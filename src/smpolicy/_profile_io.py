@@ -106,6 +106,19 @@ def _new_node(value: Any, path: tuple[str, ...]) -> Any:
     return value
 
 
+def _prune(value: Mapping[str, Any]) -> dict[str, Any]:
+    """``value`` without its removals (``None``), for a key that does not exist yet."""
+    pruned: dict[str, Any] = {}
+    for key, item in value.items():
+        if isinstance(item, Mapping):
+            if item and not (item := _prune(item)):
+                continue
+        elif item is None:
+            continue
+        pruned[key] = item
+    return pruned
+
+
 def _last_leaf(node: CommentedMap, key: Any) -> tuple[CommentedMap, Any]:
     """The innermost last mapping entry under ``key``: where trailing comments attach."""
     value = node[key]
@@ -198,7 +211,11 @@ def apply_updates(
         if isinstance(value, Mapping):
             if present and isinstance(node[key], CommentedMap):
                 apply_updates(node[key], value, (*path, key))
-            elif present:
+                continue
+            value = _prune(value)
+            if not value:
+                continue  # only removals below a key that is not there
+            if present:
                 node[key] = _new_node(value, (*path, key))
             else:
                 _insert(node, key, value, path)

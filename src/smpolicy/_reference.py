@@ -12,6 +12,7 @@ from .errors import InputFileError
 
 _STYLE = re.compile(r'<w:style\b[^>]*w:styleId="([^"]+)"[^>]*>.*?</w:style>', re.S)
 _STYLE_IDS = re.compile(r'<w:style\b[^>]*w:styleId="([^"]+)"')
+_LOADED: dict[tuple[Path, int], tuple[str, bytes | None]] = {}
 MAX_LOGO_BYTES = 2 * 1024 * 1024
 
 
@@ -39,7 +40,20 @@ def merge_styles(theirs: str, ours: str) -> str:
 
 
 def load_reference(path: Path) -> tuple[str, bytes | None]:
-    """styles.xml (merged with ours) and the theme of a reference .docx."""
+    """styles.xml (merged with ours) and the theme of a reference .docx (memoized)."""
+    try:
+        key = (path.resolve(), path.stat().st_mtime_ns)
+    except OSError:
+        key = None
+    if key is not None and key in _LOADED:
+        return _LOADED[key]
+    result = _load_reference(path)
+    if key is not None:
+        _LOADED[key] = result
+    return result
+
+
+def _load_reference(path: Path) -> tuple[str, bytes | None]:
     try:
         with zipfile.ZipFile(path) as archive:
             styles = archive.read("word/styles.xml").decode("utf-8")

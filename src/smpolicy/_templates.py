@@ -19,6 +19,8 @@ from ._yaml import load_yaml
 from .errors import TemplateError
 
 ENTRY_TEMPLATE = "policy.md.j2"
+_PACK_INFO: dict[tuple[Path, int], PackInfo] = {}
+_FINGERPRINTS: dict[tuple[str, Path, Path | None], str | dict[str, str]] = {}
 _ENVIRONMENTS: dict[tuple[Path, Path | None], jinja2.Environment] = {}
 
 
@@ -58,10 +60,13 @@ class TemplatePack:
         meta = root / "pack.yaml"
         if not meta.is_file():
             raise TemplateError(f"{meta}: template pack has no pack.yaml")
-        try:
-            info = PackInfo.model_validate(load_yaml(meta))
-        except ValidationError as exc:
-            raise TemplateError(format_validation_error(str(meta), exc)) from None
+        key = (meta, meta.stat().st_mtime_ns)
+        info = _PACK_INFO.get(key)
+        if info is None:
+            try:
+                info = _PACK_INFO[key] = PackInfo.model_validate(load_yaml(meta))
+            except ValidationError as exc:
+                raise TemplateError(format_validation_error(str(meta), exc)) from None
         if overlay is not None and not overlay.is_dir():
             raise TemplateError(f"{overlay}: template directory not found")
         return cls(root=root, info=info, overlay=overlay)
@@ -80,7 +85,13 @@ class TemplatePack:
         return found
 
     def section_fingerprints(self) -> dict[str, str]:
-        """A short hash per template file (relative name), overlay files winning."""
+        """A short hash per template file (relative name), overlay files winning (memoized)."""
+        key = ("sections", self.root, self.overlay)
+        if key not in _FINGERPRINTS:
+            _FINGERPRINTS[key] = self._section_fingerprints()
+        return dict(_FINGERPRINTS[key])  # type: ignore[arg-type]
+
+    def _section_fingerprints(self) -> dict[str, str]:
         result: dict[str, str] = {}
         for base in (self.root, self.overlay):
             if base is None:
@@ -91,7 +102,13 @@ class TemplatePack:
         return dict(sorted(result.items()))
 
     def fingerprint(self) -> str:
-        """A short hash of every file in the pack."""
+        """A short hash of every file in the pack (memoized per process)."""
+        key = ("all", self.root, self.overlay)
+        if key not in _FINGERPRINTS:
+            _FINGERPRINTS[key] = self._fingerprint()
+        return str(_FINGERPRINTS[key])
+
+    def _fingerprint(self) -> str:
         digest = hashlib.sha256()
         for base in (self.root, self.overlay):
             if base is None:

@@ -729,8 +729,12 @@ class Answers:
             return False
         return True
 
-    def updates(self, *, clear_hidden: bool) -> dict[str, Any]:
-        """Changes to make to a profile, nested; ``None`` removes a key."""
+    def updates(self, *, clear_hidden: bool, skip_defaults: bool = False) -> dict[str, Any]:
+        """Changes to make to a profile, nested; ``None`` removes a key.
+
+        ``skip_defaults`` leaves out answers the profile did not spell out and that equal
+        the schema's default, so accepting a suggestion does not add lines to the file.
+        """
         view = self.view()
         live = [q for q in self.questions if q.kind != "note" and q.when(view)]
         live_keys = {q.key for q in live}
@@ -739,6 +743,8 @@ class Answers:
             if q.key not in self.given:
                 continue
             value = self.given[q.key]
+            if skip_defaults and q.key not in self.base and value == _schema_default(q.key):
+                continue
             if q.kind == "presence":
                 value = {} if value else None
             flat[q.key] = value
@@ -834,6 +840,9 @@ class QuestionaryTerminal:
                 **io,
             )
         answer = clean(question, prompt.unsafe_ask())
+        if kind == "checkbox" and isinstance(default, list):
+            # Keep the order already in the profile; questionary returns the choices' order.
+            answer = [v for v in default if v in answer] + [v for v in answer if v not in default]
         if kind == "checkbox":
             for line in _wrap(", ".join(answer), "  = "):
                 self.say(line, "fg:ansicyan")
@@ -1016,18 +1025,23 @@ class Wizard:
         say = self.terminal.say
         if self.update:
             assert self.target is not None  # noqa: S101 - checked by run_wizard
+            say(f"Completing {self.target}: only questions it has no answer for.", "bold")
             self._ask_pending()
             if not self.asked:
                 say(f"Nothing to ask: {self.target} answers every question.")
                 self.draft.unlink(missing_ok=True)
                 return self.target
             return self._write(self.target)
-        mode = f"Editing {self.target}" if self.target and self.target.exists() else "New profile"
+        if self.answers.given:
+            intro = "Continuing where you stopped; the answers kept appear in the review."
+        elif self.target and self.target.exists():
+            intro = f"Editing {self.target}: each answer in the file is offered as the default."
+        else:
+            intro = f"New profile: about {self._count()} questions in {len(GROUPS)} groups."
+        say(intro, "bold")
         say(
-            f"{mode}: about {self._count()} questions in {len(GROUPS)} groups. Enter accepts the "
-            "suggested answer; you can review and change everything before saving; "
-            "Ctrl-C keeps a draft.",
-            "bold",
+            "Enter accepts the suggested answer. You review everything before it is saved; "
+            "Ctrl-C keeps your answers as a draft."
         )
         target = self._review()
         self._offer_build(target)
@@ -1092,7 +1106,8 @@ class Wizard:
         doc = load_document(target) if target is not None and target.exists() else CommentedMap()
         if "schema_version" not in doc:
             apply_updates(doc, {"schema_version": 1})
-        apply_updates(doc, self.answers.updates(clear_hidden=True))
+        editing = target is not None and target.exists() and not self.update
+        apply_updates(doc, self.answers.updates(clear_hidden=True, skip_defaults=editing))
         return doc
 
     def _problems(self) -> list[str]:

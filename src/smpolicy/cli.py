@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -29,14 +30,26 @@ def _parse_formats(value: str) -> tuple[str, ...]:
 
 
 def _version_text() -> str:
-    from ._build import default_pack_dir  # noqa: PLC0415
-    from ._regpack import available_jurisdictions, load_pack  # noqa: PLC0415
+    """Tool version and each built-in pack's version, read from the packs' top-level keys only.
+
+    Kept free of heavy imports (pydantic, YAML) so ``--version`` stays instant.
+    """
+    from ._paths import builtin_dir  # noqa: PLC0415
 
     lines = [f"smpolicy {__version__}"]
-    pack_dir = default_pack_dir()
-    for code in available_jurisdictions(pack_dir):
-        pack = load_pack(pack_dir / f"{code}.yaml")
-        lines.append(f"  regulation pack {code} {pack.version} (released {pack.released})")
+    for path in sorted(builtin_dir("regulations").glob("*.yaml")):
+        header = {}
+        with path.open(encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("entries:"):
+                    break
+                key, _, value = line.partition(":")
+                if key in ("version", "released") and not line[0].isspace():
+                    header[key] = value.split("#")[0].strip().strip("'\"")
+        lines.append(
+            f"  regulation pack {path.stem} {header.get('version', '?')} "
+            f"(released {header.get('released', '?')})"
+        )
     return "\n".join(lines)
 
 
@@ -131,30 +144,46 @@ def build(
       smpolicy build profiles/*.yaml --out policies/ --format docx
       smpolicy build profiles/clinic.yaml --as-of 2027-01-01
     """
-    from ._build import build_policy  # noqa: PLC0415
+    from ._build import build_many  # noqa: PLC0415
     from ._workspace import find_workspace  # noqa: PLC0415
 
     selected = _parse_formats(formats)
-    workspace = find_workspace()
-    for profile in profiles:
-        result = build_policy(
-            profile,
-            out_dir,
-            formats=selected,
-            as_of=as_of.date() if as_of else None,
-            pack_dir=pack_dir,
-            template_dir=template_dir,
-            force=force,
-            workspace=workspace,
-            reference_doc=reference_doc,
-        )
-        if result.reasons and result.rendered is not None:
-            click.echo(f"{profile}: issued version {result.rendered.version}:", err=True)
-            for reason in result.reasons:
-                click.echo(f"  - {reason}", err=True)
-        for fmt, path in result.outputs.items():
-            if fmt in FORMAT_CHOICES:  # documents only; images beside them are not listed
-                click.echo(str(path))
+    options: dict[str, Any] = {
+        "out_dir": out_dir,
+        "formats": selected,
+        "as_of": as_of.date() if as_of else None,
+        "pack_dir": pack_dir,
+        "template_dir": template_dir,
+        "force": force,
+        "workspace": find_workspace(),
+        "reference_doc": reference_doc,
+    }
+    results = build_many(list(profiles), **options)
+    show_bar = len(profiles) > 1 and sys.stderr.isatty()
+    failures: list[SmpolicyError] = []
+    with click.progressbar(
+        length=len(profiles), label="Building", file=sys.stderr, hidden=not show_bar
+    ) as bar:
+        for profile, result in zip(profiles, results, strict=True):
+            bar.update(1)
+            if isinstance(result, SmpolicyError):
+                failures.append(result)
+                continue
+            if result.reasons:
+                click.echo(f"{profile}: issued version {result.version}:", err=True)
+                for reason in result.reasons:
+                    click.echo(f"  - {reason}", err=True)
+            if not show_bar:
+                for fmt, path in result.outputs.items():
+                    if fmt in FORMAT_CHOICES:  # documents only; images beside them are not listed
+                        click.echo(str(path))
+    if show_bar:
+        click.echo(f"built {len(profiles) - len(failures)} of {len(profiles)} policies", err=True)
+    if failures:
+        for failure in failures[:-1]:
+            for line in failure.message.splitlines():
+                click.echo(f"error: {line}", err=True)
+        raise failures[-1]
 
 
 @cli.command()
