@@ -43,9 +43,9 @@ GENERATED = (
 # printed as a warning under that object's heading. Remove an entry when the code catches up.
 FIELD_NOTES: dict[str, str] = {
     "branding": (
-        "Planned, not yet applied. smpolicy validates these fields but does not use them yet: "
-        "every DOCX gets the built-in house style and no logo. "
-        "See [Brand the DOCX](../how-to/brand-docx.md)."
+        "Applied to the DOCX, and so to a PDF made from it; the HTML and Markdown are not "
+        "branded. The logo must be a PNG file of at most 2 MiB. "
+        "See [Brand the DOCX](../how-to/brand-docx.md) for what can and cannot be changed."
     ),
 }
 
@@ -84,13 +84,15 @@ def iter_commands(group: click.Group | None = None) -> Iterator[CommandDoc]:
         from smpolicy.cli import cli  # noqa: PLC0415
 
         group = cli
-    root = click.Context(group, info_name=PROG)
+    # make_context applies each command's context_settings (``-h`` as well as ``--help``).
+    root = group.make_context(PROG, [], resilient_parsing=True)
     yield CommandDoc(PROG, group, root)
     for name in group.list_commands(root):
         command = group.get_command(root, name)
         if command is None or command.hidden:
             continue
-        yield CommandDoc(f"{PROG} {name}", command, click.Context(command, info_name=name, parent=root))
+        context = command.make_context(name, [], parent=root, resilient_parsing=True)
+        yield CommandDoc(f"{PROG} {name}", command, context)
 
 
 def documented_params(doc: CommandDoc) -> list[click.Parameter]:
@@ -466,7 +468,7 @@ def render_profile() -> str:
             lines += [obj.doc, ""]
         note = FIELD_NOTES.get(obj.path)
         if note:
-            lines += ["!!! warning", "", f"    {note}", ""]
+            lines += ["!!! note", "", f"    {note}", ""]
         lines += [
             "| Field | Type | Default | Allowed | Description |",
             "|---|---|---|---|---|",
