@@ -133,9 +133,13 @@ class OfficialAccounts(_Model):
 class Contacts(_Model):
     """Roles named in the policy."""
 
-    policy_owner: Contact
-    privacy_officer: Contact
-    communications_lead: Contact
+    policy_owner: Contact = Field(description="Owns the policy and its reviews.")
+    privacy_officer: Contact = Field(
+        description="Receives privacy incident reports and approves patient content."
+    )
+    communications_lead: Contact = Field(
+        description="Runs the official accounts and approves posts and responses."
+    )
     security_contact: Contact | None = Field(
         default=None, description="Who handles account compromise; defaults to the privacy officer."
     )
@@ -167,7 +171,7 @@ class PolicyMeta(_Model):
     review_cycle_months: int = Field(
         default=12, ge=1, le=60, description="Months between scheduled reviews."
     )
-    approved_by: Approver
+    approved_by: Approver = Field(description="Who approved this policy (name and title).")
     supersedes: ShortText | None = Field(
         default=None, description="Number of the policy this one replaces, if any."
     )
@@ -177,17 +181,24 @@ class Profile(_Model):
     """An organization's profile: everything the policy depends on besides the law."""
 
     schema_version: Literal[1] = Field(description="Format version of this file.")
-    organization: Organization
+    organization: Organization = Field(
+        description="The organization: name, type, jurisdictions, sector and size."
+    )
     platforms: list[Platform] = Field(
         min_length=1, description="Platforms the organization or its staff use for work."
     )
     risk_appetite: RiskAppetite = Field(
         description="conservative, balanced or permissive: sets concrete controls."
     )
-    official_accounts: OfficialAccounts = Field(default_factory=OfficialAccounts)
-    contacts: Contacts
-    policy: PolicyMeta
-    branding: Branding = Field(default_factory=Branding)
+    official_accounts: OfficialAccounts = Field(
+        default_factory=OfficialAccounts,
+        description="Who runs the official accounts and which practices they use.",
+    )
+    contacts: Contacts = Field(description="Roles named in the policy, with their emails.")
+    policy: PolicyMeta = Field(description="The policy document's number, dates and approver.")
+    branding: Branding = Field(
+        default_factory=Branding, description="House style for the DOCX: reference document, logo."
+    )
 
     @field_validator("platforms")
     @classmethod
