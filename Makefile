@@ -34,6 +34,7 @@ unit: $(VENV)/.installed
 ## examples: regenerate the committed example policies under docs/examples/
 examples: $(VENV)/.installed
 	$(BIN)/smpolicy build profiles/examples/*.yaml --out docs/examples --format md --force
+	rm -f docs/examples/.smpolicy-outputs.*
 
 ## bench: time builds and checks (see benchmarks/README.md)
 bench: $(VENV)/.installed

@@ -143,3 +143,18 @@ def test_unselected_platforms_are_not_discussed() -> None:
     markdown = render("hospital", ["US"], "balanced")
     for name in ("LinkedIn", "Reddit", "Snapchat", "Doximity", "Pinterest", "Mastodon", "Bluesky"):
         assert name not in markdown, name
+
+
+def test_committed_examples_are_current() -> None:
+    from smpolicy._build import output_stem
+    from smpolicy._profile import load_profile
+
+    root = __import__("pathlib").Path(__file__).resolve().parents[1]
+    for path in sorted((root / "profiles" / "examples").glob("*.yaml")):
+        committed = root / "docs" / "examples" / f"{path.stem}.md"
+        rendered = render_policy(
+            load_profile(path), flowchart_name=f"{output_stem(path)}.flowchart.png"
+        ).markdown
+        assert committed.read_text(encoding="utf-8") == rendered, (
+            f"{committed.name} is out of date: run make examples"
+        )

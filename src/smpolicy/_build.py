@@ -188,7 +188,7 @@ def write_formats(
     """Produce the bytes of each requested format from the rendered Markdown."""
     results: dict[str, bytes] = {}
     images = dict(images or {})
-    if formats != ("md",) and rendered.flowchart_name in rendered.markdown:
+    if rendered.flowchart_name in rendered.markdown:
         images[rendered.flowchart_name] = Image(flowchart_png(rendered), ALT_TEXT)
         if "md" in formats:
             results["flowchart.png"] = images[rendered.flowchart_name].data
