@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := profiles/examples/community-hospital.yaml
 
-.PHONY: demo test lint typecheck unit examples bench clean
+.PHONY: demo test lint typecheck unit examples docs docs-serve bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,8 +22,8 @@ demo: $(VENV)/.installed
 test: $(VENV)/.installed lint typecheck unit
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check src tests
-	$(BIN)/ruff format --check src tests
+	$(BIN)/ruff check src tests tools benchmarks
+	$(BIN)/ruff format --check src tests tools benchmarks
 
 typecheck: $(VENV)/.installed
 	$(BIN)/mypy
@@ -35,6 +35,14 @@ unit: $(VENV)/.installed
 examples: $(VENV)/.installed
 	$(BIN)/smpolicy build profiles/examples/*.yaml --out docs/examples --format md --force
 	rm -f docs/examples/.smpolicy-outputs.*
+
+## docs: regenerate the generated reference pages and build the site strictly into site/
+docs: $(VENV)/.installed
+	$(BIN)/python tools/gen_docs.py
+	$(BIN)/mkdocs build --strict
+
+docs-serve: $(VENV)/.installed
+	$(BIN)/mkdocs serve
 
 ## bench: time builds and checks (see benchmarks/README.md)
 bench: $(VENV)/.installed

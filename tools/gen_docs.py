@@ -7,7 +7,9 @@ Writes, from the code alone:
 - ``docs/reference/profile.md``: every field of the profile (``smpolicy._profile.Profile``),
   with its path, type, default, allowed values, limits and description;
 - ``docs/reference/controls.md``: every control of the built-in template pack
-  (``templates/pack.yaml``) and its setting for each risk appetite.
+  (``templates/pack.yaml``) and its setting for each risk appetite;
+- ``docs/example-policies.md``: an index of the example profiles (``profiles/examples/``) and
+  the policies ``make examples`` builds from them into ``docs/examples/``.
 
 The output is deterministic: no dates, no absolute paths, no dependence on the terminal width.
 ``tests/test_docs.py`` fails when a committed page differs from what this script generates.
@@ -533,6 +535,49 @@ def render_controls() -> str:
 
 
 # ---------------------------------------------------------------------------------------------
+# Example policies
+# ---------------------------------------------------------------------------------------------
+
+
+def render_examples() -> str:
+    """docs/example-policies.md."""
+    from smpolicy._build import output_stem  # noqa: PLC0415
+    from smpolicy._profile import load_profile  # noqa: PLC0415
+    from smpolicy._types import ORG_TYPE_LABELS  # noqa: PLC0415
+
+    lines = [
+        GENERATED,
+        "# Example policies",
+        "",
+        "One example profile for each type of organization ships in `profiles/examples/` of the",
+        "source repository. The policies below were built from them with `make examples`",
+        "(Markdown only; `smpolicy build` also writes DOCX and HTML). Copy a profile close to your",
+        "organization as a starting point, or compare the policies to see what the profile",
+        "changes.",
+        "",
+        "| Policy | Organization type | Jurisdictions | Risk appetite | Profile |",
+        "|---|---|---|---|---|",
+    ]
+    for path in sorted((ROOT / "profiles" / "examples").glob("*.yaml")):
+        profile = load_profile(path)
+        org = profile.organization
+        stem = output_stem(path)
+        lines.append(
+            f"| [{_cell(org.name)}](examples/{stem}.md) | {_cell(ORG_TYPE_LABELS[org.type])} "
+            f"| {', '.join(org.jurisdictions)} | {profile.risk_appetite} "
+            f"| `profiles/examples/{path.name}` |"
+        )
+    lines += [
+        "",
+        "!!! warning",
+        "",
+        "    The organizations are invented. The policies show what smpolicy writes; they are",
+        "    not legal advice and not a substitute for your own profile and counsel's review.",
+    ]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
 # Entry point
 # ---------------------------------------------------------------------------------------------
 
@@ -543,6 +588,7 @@ def render_all() -> dict[Path, str]:
         REFERENCE / "cli.md": render_cli(),
         REFERENCE / "profile.md": render_profile(),
         REFERENCE / "controls.md": render_controls(),
+        ROOT / "docs" / "example-policies.md": render_examples(),
     }
 
 

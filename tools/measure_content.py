@@ -28,11 +28,24 @@ def pages(docx: Path, work: Path) -> int:
     command = soffice()
     if command is None:
         return -1
-    subprocess.run([command, "--headless", f"-env:UserInstallation=file://{work}/lo",
-                    "--convert-to", "pdf", "--outdir", str(work), str(docx)],
-                   check=True, capture_output=True, timeout=300)
-    info = subprocess.run(["pdfinfo", str(work / f"{docx.stem}.pdf")], capture_output=True,
-                          text=True, check=True).stdout
+    subprocess.run(
+        [
+            command,
+            "--headless",
+            f"-env:UserInstallation=file://{work}/lo",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+            str(work),
+            str(docx),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    info = subprocess.run(
+        ["pdfinfo", str(work / f"{docx.stem}.pdf")], capture_output=True, text=True, check=True
+    ).stdout
     return int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
 
 
@@ -46,8 +59,10 @@ def main() -> None:
             profile = load_profile(path)
             words = len(result.outputs["md"].read_text().split())
             org = profile.organization
-            print(f"| {path.stem} | {org.type} | {', '.join(org.jurisdictions)} | "
-                  f"{profile.risk_appetite} | {words} | {pages(result.outputs['docx'], work)} |")
+            print(
+                f"| {path.stem} | {org.type} | {', '.join(org.jurisdictions)} | "
+                f"{profile.risk_appetite} | {words} | {pages(result.outputs['docx'], work)} |"
+            )
     base = load_profile(ROOT / "profiles" / "examples" / "community-hospital.yaml").model_dump()
 
     def render(**changes: object) -> set[str]:
@@ -59,13 +74,20 @@ def main() -> None:
                 data[key] = value
         return sentences(render_policy(parse_profile(data, "measure")).markdown)
 
-    dental, maker = render(type="dental", jurisdictions=["US"]), render(type="manufacturer", jurisdictions=["US"])
+    dental, maker = (
+        render(type="dental", jurisdictions=["US"]),
+        render(type="manufacturer", jurisdictions=["US"]),
+    )
     low = render(risk_appetite="conservative", jurisdictions=["US"])
     high = render(risk_appetite="permissive", jurisdictions=["US"])
-    print(f"\ndental vs manufacturer (US, balanced): {len(dental)} and {len(maker)} sentences; "
-          f"{len(dental - maker)} only in dental, {len(maker - dental)} only in manufacturer")
-    print(f"conservative vs permissive (US hospital): {len(low)} and {len(high)} sentences; "
-          f"{len(low - high)} only in conservative, {len(high - low)} only in permissive")
+    print(
+        f"\ndental vs manufacturer (US, balanced): {len(dental)} and {len(maker)} sentences; "
+        f"{len(dental - maker)} only in dental, {len(maker - dental)} only in manufacturer"
+    )
+    print(
+        f"conservative vs permissive (US hospital): {len(low)} and {len(high)} sentences; "
+        f"{len(low - high)} only in conservative, {len(high - low)} only in permissive"
+    )
 
 
 if __name__ == "__main__":

@@ -103,6 +103,7 @@ def render_policy(
     history: list[dict[str, Any]] | None = None,
     source: str = "profile",
     flowchart_name: str = "flowchart.png",
+    next_review: dt.date | None = None,
 ) -> Rendered:
     """Render the policy Markdown for ``profile`` (no files are written)."""
     as_of = as_of or profile.policy.effective_date
@@ -124,6 +125,7 @@ def render_policy(
         fingerprint=fingerprint,
         history=history or [],
         flowchart_name=flowchart_name,
+        next_review=next_review,
     )
     markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
@@ -375,6 +377,7 @@ def _build_in_workspace(
         history=[h.model_dump() for h in history],
         source=str(profile_path),
         flowchart_name=f"{stem}.flowchart.png",
+        next_review=profile.next_review(history[-1].date),
     )
     payloads = write_formats(rendered, formats, style=style)
     ensure_dir(out)
@@ -403,7 +406,7 @@ def _build_in_workspace(
         template_sha256=pack.fingerprint(),
         template_sections=pack.section_fingerprints(),
         as_of=legal_date,
-        next_review=profile.next_review(),
+        next_review=profile.next_review(history[-1].date),
         pack_versions={code: p.version for code, p in facts.packs.items()},
         entries={
             e.id: LockedEntry(

@@ -101,6 +101,7 @@ def build_context(
     fingerprint: str,
     history: list[dict[str, Any]],
     flowchart_name: str = "flowchart.png",
+    next_review: dt.date | None = None,
 ) -> tuple[dict[str, Any], Citations]:
     """Everything a template may use. Profile values are escaped on output."""
     citations = Citations(facts)
@@ -149,7 +150,7 @@ def build_context(
         "version": version,
         "fingerprint": fingerprint,
         "history": history,
-        "next_review": profile.next_review(),
+        "next_review": next_review or profile.next_review(),
         "as_of": facts.as_of,
         "packs": facts.packs,
         "countries": countries,

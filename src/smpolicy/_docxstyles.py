@@ -1,7 +1,7 @@
 """The built-in house style (styles.xml) and list numbering (numbering.xml).
 
 ``templates/styles/reference.docx`` is generated from these definitions by
-``smpolicy reference-doc``; a user's reference document replaces the styles it
+``tools/make_reference_docx.py``; a user's reference document replaces the styles it
 defines and keeps ours for the ones it lacks.
 """
 

@@ -155,7 +155,8 @@ class Branding(_Model):
         default=None, description="Path (relative to the profile) of a .docx whose styles to use."
     )
     logo: str | None = Field(
-        default=None, description="Path (relative to the profile) of a PNG or JPEG logo."
+        default=None,
+        description="Path (relative to the profile) of a PNG logo for the DOCX header.",
     )
 
 
@@ -208,9 +209,9 @@ class Profile(_Model):
             raise ValueError(f"listed more than once: {', '.join(dupes)}")
         return value
 
-    def next_review(self) -> dt.date:
-        """Effective date plus the review cycle."""
-        start = self.policy.effective_date
+    def next_review(self, issued: dt.date | None = None) -> dt.date:
+        """The review cycle counted from the effective date, or from a later issue date."""
+        start = max(self.policy.effective_date, issued or self.policy.effective_date)
         month = start.month - 1 + self.policy.review_cycle_months
         year, month = start.year + month // 12, month % 12 + 1
         day = min(start.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)

@@ -112,6 +112,9 @@ _GITIGNORE_TEXT = """\
 # Temporary files left by office suites
 ~$*
 .~lock.*#
+# smpolicy's own lock-holding files (the lock file smpolicy.lock itself IS committed)
+.smpolicy.lock.lock
+.smpolicy-outputs.lock
 """
 
 

@@ -93,9 +93,9 @@ def cli() -> None:
 @click.option(
     "--format",
     "formats",
-    default="docx,html,md",
-    show_default=True,
-    help="Comma-separated output formats: docx, html, md, pdf (pdf needs LibreOffice and also writes the docx).",
+    default=None,
+    help="Comma-separated output formats: docx, html, md, pdf (pdf needs LibreOffice and also "
+    "writes the docx) [default: the workspace's formats, or docx,html,md].",
 )
 @click.option(
     "--as-of",
@@ -129,7 +129,7 @@ def cli() -> None:
 def build(
     profiles: tuple[Path, ...],
     out_dir: Path | None,
-    formats: str,
+    formats: str | None,
     as_of: dt.datetime | None,
     template_dir: Path | None,
     pack_dir: Path | None,
@@ -147,6 +147,9 @@ def build(
     from ._build import build_many  # noqa: PLC0415
     from ._workspace import find_workspace  # noqa: PLC0415
 
+    workspace = find_workspace()
+    if formats is None:
+        formats = ",".join(workspace.config.formats) if workspace else "docx,html,md"
     selected = _parse_formats(formats)
     options: dict[str, Any] = {
         "out_dir": out_dir,
@@ -155,7 +158,7 @@ def build(
         "pack_dir": pack_dir,
         "template_dir": template_dir,
         "force": force,
-        "workspace": find_workspace(),
+        "workspace": workspace,
         "reference_doc": reference_doc,
     }
     results = build_many(list(profiles), **options)
