@@ -93,6 +93,26 @@ def _same(old: Any, new: Any) -> bool:
     return type(old) is type(new) and old == new
 
 
+def _scalar_width(value: Any) -> int:
+    if isinstance(value, bool):
+        return 4 if value else 5
+    if isinstance(value, dt.date):
+        return len(value.isoformat())
+    if isinstance(value, list):
+        return len(", ".join(str(v) for v in value)) + 2
+    return len(str(value))
+
+
+def _keep_comment_gap(node: CommentedMap, key: Any, old: Any, new: Any) -> None:
+    """Move an end-of-line comment as far as the value grew or shrank."""
+    entry = node.ca.items.get(key)
+    token = entry[2] if entry and len(entry) > 2 else None
+    mark = getattr(token, "start_mark", None)
+    if token is None or mark is None or str(token.value).startswith("\n"):
+        return
+    mark.column = max(0, mark.column + _scalar_width(new) - _scalar_width(old))
+
+
 def _new_node(value: Any, path: tuple[str, ...]) -> Any:
     if isinstance(value, Mapping):
         node = CommentedMap()
@@ -212,13 +232,13 @@ def apply_updates(
             if present and isinstance(node[key], CommentedMap):
                 apply_updates(node[key], value, (*path, key))
                 continue
-            value = _prune(value)
-            if not value:
+            added = _prune(value)
+            if not added:
                 continue  # only removals below a key that is not there
             if present:
-                node[key] = _new_node(value, (*path, key))
+                node[key] = _new_node(added, (*path, key))
             else:
-                _insert(node, key, value, path)
+                _insert(node, key, added, path)
             continue
         if not present:
             _insert(node, key, value, path)
@@ -226,6 +246,7 @@ def apply_updates(
         old = node[key]
         if _same(old, value):
             continue
+        _keep_comment_gap(node, key, old, value)
         if isinstance(old, CommentedSeq) and isinstance(value, list):
             del old[:]
             old.extend(value)

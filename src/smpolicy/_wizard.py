@@ -603,21 +603,16 @@ def appetite_options() -> tuple[Option, ...]:
         controls = pack.controls_for(name)
         parts = []
         if "tier1_hours" in controls:
-            parts.append(f"crisis reply {controls['tier1_hours']} h")
+            parts.append(f"crisis reply in {controls['tier1_hours']} h")
         if "comment_review_hours" in controls:
             parts.append(f"comments reviewed in {controls['comment_review_hours']} h")
-        if "access_review_months" in controls:
-            parts.append(f"access review every {controls['access_review_months']} months")
-        details = [
-            f"{label}: {controls[key]}."
-            for key, label in (
-                ("routine_post_approval", "Posts approved by"),
-                ("patient_testimonials", "Testimonials"),
-                ("mfa", "Sign-in"),
+        approval = str(controls.get("routine_post_approval", ""))
+        approval = re.sub(r"\s*\([^)]*\)", "", approval).split(";")[0].strip()
+        options.append(
+            Option(
+                name, f"{name:<13}{', '.join(parts)}", f"Approval: {approval}" if approval else None
             )
-            if key in controls
-        ]
-        options.append(Option(name, f"{name:<13}{', '.join(parts)}", " ".join(details) or None))
+        )
     return tuple(options)
 
 
@@ -843,7 +838,7 @@ class QuestionaryTerminal:
         if kind == "checkbox" and isinstance(default, list):
             # Keep the order already in the profile; questionary returns the choices' order.
             answer = [v for v in default if v in answer] + [v for v in answer if v not in default]
-        if kind == "checkbox":
+        if kind == "checkbox" and len(answer) > 1:  # questionary shows only "done (n selections)"
             for line in _wrap(", ".join(answer), "  = "):
                 self.say(line, "fg:ansicyan")
         return answer
@@ -854,9 +849,22 @@ def _wrap(text: str, indent: str) -> list[str]:
     import textwrap  # noqa: PLC0415
 
     width = max(40, min(shutil.get_terminal_size().columns, 100) - 1)
-    return textwrap.wrap(
-        text, width, initial_indent=indent, subsequent_indent=" " * len(indent)
-    ) or [indent]
+    lines = textwrap.wrap(
+        text,
+        width,
+        initial_indent=indent,
+        subsequent_indent=" " * len(indent),
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    return lines or [indent]
+
+
+def _relative(path: Path) -> Path:
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _as_text(value: Any) -> str:
@@ -993,7 +1001,7 @@ class Wizard:
         self.update = update
         self.draft = draft_path(target)
         self.asked = 0
-        self.written = False
+        self.written: Path | None = None
         self._header_shown: str | None = None
         self._notes_shown: set[str] = set()
 
@@ -1039,10 +1047,7 @@ class Wizard:
         else:
             intro = f"New profile: about {self._count()} questions in {len(GROUPS)} groups."
         say(intro, "bold")
-        say(
-            "Enter accepts the suggested answer. You review everything before it is saved; "
-            "Ctrl-C keeps your answers as a draft."
-        )
+        say("Enter accepts a suggestion. Review comes before saving. Ctrl-C keeps a draft.")
         target = self._review()
         self._offer_build(target)
         return target
@@ -1149,7 +1154,15 @@ class Wizard:
             self._show_review(problems)
             where = str(self.target) if self.target else "a new file"
             options = [] if problems else [Option("save", f"Save the profile to {where}")]
+            if problems and not self._all_asked(problems):
+                options.append(Option("check", f"Check again, after fixing {where} by hand"))
+                self.terminal.say(
+                    "  The wizard does not ask about some of these fields: fix them in the file, "
+                    "then choose Check again.",
+                    "fg:ansired",
+                )
             options += [Option(g.id, f"Change: {g.title}") for g in self._live_groups()]
+            options.append(Option("stop", "Stop here and keep the answers as a draft"))
             pick = self.terminal.ask(
                 Question(
                     "_review",
@@ -1164,7 +1177,22 @@ class Wizard:
             if pick == "save":
                 target = self.target or self._choose_target()
                 return self._write(target)
-            self._ask_group(pick)
+            if pick == "stop":
+                raise self._interrupted("stopped")
+            if pick != "check":
+                self._ask_group(pick)
+
+    def _all_asked(self, problems: list[str]) -> bool:
+        """Whether every problem is about a field some question asks for."""
+        keys = {q.key for q in self.questions if q.kind != "note"}
+        for line in problems:
+            parts = line.split(": ", 2)
+            field = parts[1] if len(parts) == 3 else ""
+            if not any(
+                field == k or field.startswith(f"{k}.") or k.startswith(f"{field}.") for k in keys
+            ):
+                return False
+        return True
 
     def _choose_target(self) -> Path:
         folder = Path("profiles") if Path("profiles").is_dir() else Path()
@@ -1175,7 +1203,7 @@ class Wizard:
     def _write(self, target: Path) -> Path:
         doc = self._document(target)
         write_document(target, doc, new=not target.exists())
-        self.written = True
+        self.written = target
         self.draft.unlink(missing_ok=True)
         self.terminal.say(f"Saved {target}", "bold")
         return target
@@ -1201,20 +1229,20 @@ class Wizard:
         result = build_policy(target, workspace=find_workspace())
         self.terminal.say("Built:", "bold")
         for path in result.outputs.values():
-            self.terminal.say(f"  {path}")
+            self.terminal.say(f"  {_relative(path)}")
 
-    def _interrupted(self) -> UserAbort:
-        if self.written:
+    def _interrupted(self, what: str = "interrupted") -> UserAbort:
+        if self.written is not None:
             return UserAbort(
-                f"interrupted; the profile was saved; build it with: smpolicy build {self.target}"
+                f"{what} after saving {self.written}; build it with: "
+                f"smpolicy build {shlex.quote(str(self.written))}"
             )
         if not self.answers.given:
-            return UserAbort("interrupted before any answer; nothing was saved")
+            return UserAbort(f"{what} before any answer; nothing was saved")
         resume = self._resume_command()
         save_draft(self.draft, self.answers, resume)
         return UserAbort(
-            f"interrupted: {len(self.answers.given)} answers kept in {self.draft}\n"
-            f"to continue: {resume}"
+            f"{what}: {len(self.answers.given)} answers kept in {self.draft}\nto continue: {resume}"
         )
 
 

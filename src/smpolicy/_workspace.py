@@ -115,6 +115,9 @@ _GITIGNORE_TEXT = """\
 # smpolicy's own lock-holding files (the lock file smpolicy.lock itself IS committed)
 .smpolicy.lock.lock
 .smpolicy-outputs.lock
+# Drafts the wizard keeps when interrupted (resume with: smpolicy wizard PROFILE --resume)
+.*.draft.yaml
+.smpolicy-wizard-draft.yaml
 """
 
 
