@@ -6,8 +6,6 @@ import base64
 import datetime as dt
 import hashlib
 import os
-import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +18,7 @@ from ._flowchart import ALT_TEXT
 from ._html import render_html
 from ._mdtree import parse_markdown
 from ._packmodel import PackEntry
-from ._paths import builtin_dir
+from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
 from ._regpack import FactSet, select_facts
@@ -48,13 +46,6 @@ def default_pack_dir() -> Path:
 def default_template_dir() -> Path:
     """The built-in template pack."""
     return data_dir("templates")
-
-
-def output_stem(profile_path: Path) -> str:
-    """A safe file-name stem derived from the profile's file name."""
-    text = unicodedata.normalize("NFKD", profile_path.stem).encode("ascii", "ignore").decode()
-    text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
-    return text[:80] or "policy"
 
 
 @dataclass(frozen=True)
@@ -323,16 +314,16 @@ def _build_in_workspace(
         LockedPolicy,
         Revision,
         entry_sha,
+        locked_policy,
         profile_values,
-        read_lock,
+        read_lock_data,
         stale_reasons,
-        write_lock,
+        store_policy,
     )
     from ._workspace import issue_date  # noqa: PLC0415
 
     packs = pack_dir or default_pack_dir()
-    lock = read_lock(workspace.lock_path)
-    previous = lock.policies.get(stem)
+    previous = locked_policy(workspace.lock_path, read_lock_data(workspace.lock_path), stem)
     today = issue_date()
     reasons: list[str] = []
     if previous is None:
@@ -396,7 +387,7 @@ def _build_in_workspace(
     manifest.save()
 
     facts = rendered.facts
-    lock.policies[stem] = LockedPolicy(
+    entry = LockedPolicy(
         profile=workspace.relative(profile_path),
         profile_sha256=sha256(profile.model_dump_json().encode())[:16],
         profile_file_sha256=sha256(profile_path.read_bytes())[:16],
@@ -428,11 +419,8 @@ def _build_in_workspace(
             for fmt, t in sorted(targets.items())
         },
     )
-    entry = lock.policies[stem]
     with locked(workspace.root / ".smpolicy.lock.lock"):
-        fresh = read_lock(workspace.lock_path)  # other builds may have finished meanwhile
-        fresh.policies[stem] = entry
-        write_lock(workspace.lock_path, fresh)
+        store_policy(workspace.lock_path, stem, entry)  # keeps what other builds stored meanwhile
     result.rendered = rendered
     result.reasons = reasons
     result.version = version

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import __version__
-from ._build import default_pack_dir, default_template_dir, output_stem
 from ._lock import LockedPolicy, read_lock, stale_reasons
+from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
 from ._regpack import select_facts
 from ._templates import TemplatePack
@@ -42,9 +42,9 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
     workspace = _workspace()
     cfg = workspace.config
     lock = read_lock(workspace.lock_path)
-    packs = pack_dir or (workspace.path(cfg.packs) if cfg.packs else default_pack_dir())
+    packs = pack_dir or (workspace.path(cfg.packs) if cfg.packs else builtin_dir("regulations"))
     overlay = workspace.path(cfg.templates) if cfg.templates else None
-    template_pack = TemplatePack.load(default_template_dir(), overlay=overlay)
+    template_pack = TemplatePack.load(builtin_dir("templates"), overlay=overlay)
     today = issue_date()
     targets: list[tuple[str, Path]]
     if profiles:

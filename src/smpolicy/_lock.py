@@ -6,7 +6,7 @@ import datetime as dt
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -14,9 +14,11 @@ from ._fsutil import atomic_write
 from ._packmodel import PackEntry
 from ._profile import Profile, format_validation_error
 from ._regpack import FactSet
-from ._templates import TemplatePack
 from ._yaml import load_yaml
 from .errors import InputFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._templates import TemplatePack
 
 LOCK_VERSION = 1
 _HEADER = (
@@ -83,10 +85,10 @@ class LockFile(_M):
     policies: dict[str, LockedPolicy] = Field(default_factory=dict)
 
 
-def read_lock(path: Path) -> LockFile:
-    """Read the lock file, or an empty one if there is none."""
+def read_lock_data(path: Path) -> dict[str, Any]:
+    """The lock file as plain data (not validated), or an empty lock if there is none."""
     if not path.exists():
-        return LockFile()
+        return {"lock_version": LOCK_VERSION, "policies": {}}
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -96,26 +98,69 @@ def read_lock(path: Path) -> LockFile:
         data = json.loads(body) if body.strip() else {}
     except ValueError:
         data = load_yaml(path) or {}  # a hand-merged lock may be plain YAML
+    if not isinstance(data, dict) or not isinstance(data.get("policies", {}), dict):
+        raise InputFileError(f"{path}: not a smpolicy lock file; restore it from git")
+    data.setdefault("lock_version", LOCK_VERSION)
+    data.setdefault("policies", {})
+    return data
+
+
+def _invalid(path: Path, exc: ValidationError) -> InputFileError:
+    return InputFileError(
+        format_validation_error(str(path), exc).splitlines()[0]
+        + " (the lock file is written by smpolicy; restore it from git)"
+    )
+
+
+def read_lock(path: Path) -> LockFile:
+    """Read and validate the whole lock file."""
     try:
-        return LockFile.model_validate(data)
+        return LockFile.model_validate(read_lock_data(path))
     except ValidationError as exc:
-        raise InputFileError(
-            format_validation_error(str(path), exc).splitlines()[0]
-            + " (the lock file is written by smpolicy; restore it from git)"
-        ) from None
+        raise _invalid(path, exc) from None
+
+
+def locked_policy(path: Path, data: dict[str, Any], name: str) -> LockedPolicy | None:
+    """Validate only one policy's record (fast with hundreds of policies)."""
+    raw = data["policies"].get(name)
+    if raw is None:
+        return None
+    try:
+        return LockedPolicy.model_validate(raw)
+    except ValidationError as exc:
+        raise _invalid(path, exc) from None
+
+
+def store_policy(path: Path, name: str, policy: LockedPolicy) -> None:
+    """Replace one policy's record: re-read the file, so records other builds wrote survive."""
+    data = read_lock_data(path)
+    data["policies"][name] = json.loads(policy.model_dump_json())
+    _write(path, data)
 
 
 def write_lock(path: Path, lock: LockFile) -> None:
-    """Write the lock file atomically: indented JSON (valid YAML), keys in a stable order."""
-    data = json.loads(lock.model_dump_json())
+    """Write the whole lock file."""
+    _write(path, json.loads(lock.model_dump_json()))
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Atomically, as indented JSON (valid YAML), policies sorted for small diffs."""
     data["policies"] = {k: data["policies"][k] for k in sorted(data["policies"])}
     atomic_write(path, (_HEADER + json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode())
 
 
+_ENTRY_SHA: dict[int, tuple[PackEntry, str]] = {}
+
+
 def entry_sha(entry: PackEntry) -> str:
-    """Hash of everything in an entry that can change the policy."""
+    """Hash of everything in an entry that can change the policy (memoized per entry object)."""
+    known = _ENTRY_SHA.get(id(entry))
+    if known is not None and known[0] is entry:
+        return known[1]
     payload = entry.model_dump_json(exclude={"checked", "note"}).encode()
-    return hashlib.sha256(payload).hexdigest()[:16]
+    digest = hashlib.sha256(payload).hexdigest()[:16]
+    _ENTRY_SHA[id(entry)] = (entry, digest)
+    return digest
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from importlib import resources
 from pathlib import Path
 
@@ -12,3 +14,10 @@ def builtin_dir(name: str) -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parents[2] / name
+
+
+def output_stem(profile_path: Path) -> str:
+    """A safe file-name stem derived from the profile's file name."""
+    text = unicodedata.normalize("NFKD", profile_path.stem).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._")
+    return text[:80] or "policy"

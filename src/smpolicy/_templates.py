@@ -5,11 +5,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.exceptions import SecurityError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._mdescape import finalize
@@ -17,6 +14,9 @@ from ._profile import format_validation_error
 from ._types import RISK_APPETITES
 from ._yaml import load_yaml
 from .errors import TemplateError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import jinja2
 
 ENTRY_TEMPLATE = "policy.md.j2"
 _PACK_INFO: dict[tuple[Path, int], PackInfo] = {}
@@ -128,6 +128,9 @@ class TemplatePack:
         return env
 
     def _new_environment(self) -> jinja2.Environment:
+        import jinja2  # noqa: PLC0415 - imported on first render: check and --help stay fast
+        from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: PLC0415
+
         search = [str(self.overlay)] if self.overlay else []
         search.append(str(self.root))
         return ImmutableSandboxedEnvironment(
@@ -145,6 +148,8 @@ class TemplatePack:
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by Jinja on name and source checksum)."""
+    import jinja2  # noqa: PLC0415
+
     from ._cache import cache_path  # noqa: PLC0415
 
     directory = cache_path("jinja", "")
@@ -159,6 +164,9 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 def render_template(env: jinja2.Environment, name: str, context: dict[str, Any]) -> str:
     """Render ``name``; every Jinja failure becomes a one-line :class:`TemplateError`."""
+    import jinja2  # noqa: PLC0415
+    from jinja2.exceptions import SecurityError  # noqa: PLC0415
+
     try:
         return env.get_template(name).render(context)
     except jinja2.TemplateNotFound as exc:

@@ -9,19 +9,20 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import Any
-
-from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError, YAMLError
-from ruamel.yaml.events import AliasEvent
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputFileError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ruamel.yaml import YAML
 
 MAX_BYTES = 1024 * 1024
 MAX_ALIASES = 50
 
 
 def _yaml(*, round_trip: bool) -> YAML:
+    from ruamel.yaml import YAML  # noqa: PLC0415 - imported on first use: keeps start-up fast
+
     yaml = YAML(typ="rt" if round_trip else "safe", pure=True)
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
@@ -53,6 +54,8 @@ def read_text(path: Path) -> str:
 
 
 def _count_aliases(text: str, path: Path) -> None:
+    from ruamel.yaml.events import AliasEvent  # noqa: PLC0415
+
     count = 0
     for event in _yaml(round_trip=False).parse(io.StringIO(text)):
         if isinstance(event, AliasEvent):
@@ -66,6 +69,8 @@ def _count_aliases(text: str, path: Path) -> None:
 
 def load_yaml(path: Path, *, round_trip: bool = False) -> Any:
     """Parse YAML from ``path`` safely. ``round_trip`` keeps comments and order."""
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
+
     text = read_text(path)
     try:
         _count_aliases(text, path)
