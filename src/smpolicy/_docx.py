@@ -99,7 +99,7 @@ def _column_widths(rows: list[tuple[bool, ET.Element]], ncols: int, total: int =
         for index, cell in enumerate(row):
             if index < ncols:
                 weights[index] = max(weights[index], float(len("".join(cell.itertext()))))
-    weights = [min(max(w, 10.0), 80.0) for w in weights]
+    weights = [min(max(w, 16.0), 80.0) for w in weights]
     scale = total / sum(weights)
     widths = [int(w * scale) for w in weights]
     widths[-1] += total - sum(widths)
