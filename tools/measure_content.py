@@ -12,7 +12,7 @@ from pathlib import Path
 
 from smpolicy._build import build_policy, render_policy
 from smpolicy._mdtree import parse_markdown
-from smpolicy._pdf import soffice
+from smpolicy._pdf import docx_to_pdf, soffice
 from smpolicy._profile import load_profile, parse_profile
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,27 +25,11 @@ def sentences(markdown: str) -> set[str]:
 
 
 def pages(docx: Path, work: Path) -> int:
-    command = soffice()
-    if command is None:
+    if soffice() is None:
         return -1
-    subprocess.run(
-        [
-            command,
-            "--headless",
-            f"-env:UserInstallation=file://{work}/lo",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(work),
-            str(docx),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    info = subprocess.run(
-        ["pdfinfo", str(work / f"{docx.stem}.pdf")], capture_output=True, text=True, check=True
-    ).stdout
+    pdf = work / f"{docx.stem}.pdf"
+    pdf.write_bytes(docx_to_pdf(docx.read_bytes(), docx.stem))
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     return int(re.search(r"Pages:\s+(\d+)", info).group(1))  # type: ignore[union-attr]
 
 

@@ -15,6 +15,7 @@ from . import __version__
 from ._context import build_context
 from ._docx import DocxMeta, DocxWriter, Image
 from ._flowchart import ALT_TEXT
+from ._fsutil import Manifest, atomic_write, ensure_dir
 from ._html import render_html
 from ._mdtree import parse_markdown
 from ._packmodel import PackEntry
@@ -238,8 +239,6 @@ def build_policy(
     file: an unchanged policy is re-rendered identically, a stale one is issued as a new
     version with a revision-history row, an archived predecessor and a redline.
     """
-    from ._fsutil import Manifest, atomic_write, ensure_dir  # noqa: PLC0415
-
     profile_path = Path(profile_path)
     profile = load_profile(profile_path)
     stem = output_stem(profile_path)
@@ -264,16 +263,8 @@ def build_policy(
             flowchart_name=f"{stem}.flowchart.png",
         )
         payloads = write_formats(rendered, formats, style=style)
-        ensure_dir(out)
-        manifest = Manifest(out)
-        targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
-        for target in targets.values():
-            manifest.check_writable(target, force=force)
-        for fmt, target in targets.items():
-            atomic_write(target, payloads[fmt])
-            manifest.record(target, payloads[fmt])
-            result.outputs[fmt] = target
-        manifest.save()
+        manifest, targets = _claim_outputs(out, stem, payloads, force=force)
+        _write_outputs(manifest, targets, payloads, result)
         result.rendered = rendered
         return result
 
@@ -293,6 +284,29 @@ def build_policy(
     )
 
 
+def _claim_outputs(
+    out: Path, stem: str, payloads: dict[str, bytes], *, force: bool
+) -> tuple[Manifest, dict[str, Path]]:
+    """The target path of each payload, after checking smpolicy may replace what is there."""
+    ensure_dir(out)
+    manifest = Manifest(out)
+    targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
+    for target in targets.values():
+        manifest.check_writable(target, force=force)
+    return manifest, targets
+
+
+def _write_outputs(
+    manifest: Manifest, targets: dict[str, Path], payloads: dict[str, bytes], result: BuildResult
+) -> None:
+    """Write every payload atomically and record it in the output manifest."""
+    for fmt, target in targets.items():
+        atomic_write(target, payloads[fmt])
+        manifest.record(target, payloads[fmt])
+        result.outputs[fmt] = target
+    manifest.save()
+
+
 def _build_in_workspace(
     workspace: Workspace,
     profile_path: Path,
@@ -307,7 +321,7 @@ def _build_in_workspace(
     result: BuildResult,
     style: HouseStyle,
 ) -> BuildResult:
-    from ._fsutil import Manifest, atomic_write, ensure_dir, locked, sha256  # noqa: PLC0415
+    from ._fsutil import locked, sha256  # noqa: PLC0415
     from ._lock import (  # noqa: PLC0415
         LockedEntry,
         LockedOutput,
@@ -317,7 +331,7 @@ def _build_in_workspace(
         locked_policy,
         profile_values,
         read_lock_data,
-        stale_reasons,
+        staleness,
         store_policy,
     )
     from ._workspace import issue_date  # noqa: PLC0415
@@ -333,22 +347,14 @@ def _build_in_workspace(
             Revision(version=1, date=profile.policy.effective_date, reasons=["First issue."])
         ]
     else:
-        facts_then = select_facts(
-            packs,
-            profile.organization.jurisdictions,
-            as_of=previous.as_of,
-            org_type=profile.organization.type,
-            public_sector=profile.organization.public_sector,
-            source=str(profile_path),
-        )
-        reasons = stale_reasons(
+        reasons = staleness(
             previous,
-            profile=profile,
-            facts=facts_then,
-            pack=pack,
-            tool_version=__version__,
+            profile,
+            pack_dir=packs,
+            template_pack=pack,
             today=today,
             outputs_root=workspace.root,
+            source=str(profile_path),
         )
         if as_of is not None and as_of != previous.as_of:
             reasons.append(f"built as of {as_of.isoformat()} (was {previous.as_of.isoformat()})")
@@ -371,20 +377,10 @@ def _build_in_workspace(
         next_review=profile.next_review(history[-1].date),
     )
     payloads = write_formats(rendered, formats, style=style)
-    ensure_dir(out)
-    manifest = Manifest(out)
-    targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
-    for target in targets.values():
-        manifest.check_writable(target, force=force)
-
+    manifest, targets = _claim_outputs(out, stem, payloads, force=force)
     if previous is not None and reasons:
         _archive_and_redline(workspace, previous, stem, rendered, reasons, today, out, manifest)
-
-    for fmt, target in targets.items():
-        atomic_write(target, payloads[fmt])
-        manifest.record(target, payloads[fmt])
-        result.outputs[fmt] = target
-    manifest.save()
+    _write_outputs(manifest, targets, payloads, result)
 
     facts = rendered.facts
     entry = LockedPolicy(

@@ -7,11 +7,9 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import __version__
-from ._lock import LockedPolicy, read_lock, stale_reasons
+from ._lock import LockedPolicy, read_lock, staleness
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
-from ._regpack import select_facts
 from ._templates import TemplatePack
 from ._workspace import Workspace, find_workspace, issue_date
 from .errors import InputFileError
@@ -66,33 +64,15 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
         unchanged = bool(locked.profile_file_sha256) and (
             hashlib.sha256(path.read_bytes()).hexdigest()[:16] == locked.profile_file_sha256
         )
-        if unchanged:
-            values = locked.profile_values
-            profile = None
-            jurisdictions = list(values["organization.jurisdictions"])
-            org_type = str(values["organization.type"])
-            public = bool(values["organization.public_sector"])
-        else:
-            profile = load_profile(path)
-            jurisdictions = profile.organization.jurisdictions
-            org_type = profile.organization.type
-            public = profile.organization.public_sector
-        facts = select_facts(
-            packs,
-            jurisdictions,
-            as_of=locked.as_of,
-            org_type=org_type,
-            public_sector=public,
-            source=str(path),
-        )
-        reasons = stale_reasons(
+        profile = None if unchanged else load_profile(path)
+        reasons = staleness(
             locked,
-            profile=profile,
-            facts=facts,
-            pack=template_pack,
-            tool_version=__version__,
+            profile,
+            pack_dir=packs,
+            template_pack=template_pack,
             today=today,
             outputs_root=workspace.root,
+            source=str(path),
         )
         results.append(CheckResult(name, shown, locked.version, reasons))
     return results

@@ -275,3 +275,40 @@ def stale_reasons(
         if not path.is_file():
             reasons.append(f"{fmt} output missing: {output.path}")
     return reasons
+
+
+def staleness(
+    locked: LockedPolicy,
+    profile: Profile | None,
+    *,
+    pack_dir: Path,
+    template_pack: TemplatePack,
+    today: dt.date,
+    outputs_root: Path,
+    source: str,
+) -> list[str]:
+    """Select the facts as of the policy's legal date and list why it is stale.
+
+    ``profile`` is None when its file is unchanged; the recorded values are used instead.
+    """
+    from . import __version__  # noqa: PLC0415
+    from ._regpack import select_facts  # noqa: PLC0415
+
+    values = profile_values(profile) if profile is not None else locked.profile_values
+    facts = select_facts(
+        pack_dir,
+        list(values["organization.jurisdictions"]),
+        as_of=locked.as_of,
+        org_type=str(values["organization.type"]),
+        public_sector=bool(values["organization.public_sector"]),
+        source=source,
+    )
+    return stale_reasons(
+        locked,
+        profile=profile,
+        facts=facts,
+        pack=template_pack,
+        tool_version=__version__,
+        today=today,
+        outputs_root=outputs_root,
+    )
