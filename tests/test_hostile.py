@@ -99,3 +99,23 @@ def test_output_under_a_file_is_a_clear_error(tmp_path: Path) -> None:
 
     with pytest.raises(OutputError, match=r"(?i)not a directory"):
         build_policy(profile, blocker / "out")
+
+
+def test_read_only_output_directory_is_one_line(tmp_path: Path, monkeypatch, capsys) -> None:
+    """Root ignores permissions, so the refusal a read-only directory gives is simulated."""
+    import errno
+    import tempfile
+
+    from smpolicy.cli import main
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    profile = write_yaml(tmp_path / "p.yaml", profile_data())
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    with pytest.raises(SystemExit) as info:
+        main(["build", str(profile), "--out", str(tmp_path / "ro")])
+    err = capsys.readouterr().err
+    assert info.value.code == ExitCode.OUTPUT
+    assert err.count("\n") == 1 and "permission denied (is the directory read-only?)" in err
+    assert not list((tmp_path / "ro").glob("*.docx"))
