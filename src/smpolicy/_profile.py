@@ -218,14 +218,38 @@ class Profile(_Model):
         return dt.date(year, month, day)
 
 
-def format_validation_error(source: str, exc: ValidationError) -> str:
+def _allowed_fields(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model found by following ``loc`` from ``model``."""
+    current: Any = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        field = getattr(current, "model_fields", {}).get(part)
+        if field is None:
+            return []
+        annotation = field.annotation
+        for arg in (annotation, *getattr(annotation, "__args__", ())):
+            if isinstance(arg, type) and issubclass(arg, BaseModel):
+                current = arg
+                break
+        else:
+            return []
+    fields = getattr(current, "model_fields", {})
+    return list(fields)
+
+
+def format_validation_error(
+    source: str, exc: ValidationError, model: type[BaseModel] | None = None
+) -> str:
     """One ``file: field.path: message`` line per problem."""
     lines = []
     for err in exc.errors():
         loc = ".".join(str(part) for part in err["loc"]) or "(top level)"
         msg = err["msg"]
         if err["type"] == "extra_forbidden":
-            msg = "unknown field; remove it or check the spelling"
+            allowed = _allowed_fields(model, err["loc"][:-1]) if model else []
+            hint = f" (allowed: {', '.join(allowed)})" if allowed else ""
+            msg = f"unknown field; remove it or check the spelling{hint}"
         elif err["type"] == "literal_error":
             got = repr(err["input"])
             got = got if len(got) <= 60 else got[:57] + "..."
@@ -266,7 +290,7 @@ def parse_profile(data: Any, source: str) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        raise ProfileError(format_validation_error(source, exc)) from None
+        raise ProfileError(format_validation_error(source, exc, Profile)) from None
 
 
 def load_profile(path: str | Path) -> Profile:
