@@ -28,7 +28,6 @@ from ._workspace import Workspace
 from .errors import OutputError, SmpolicyError
 
 FORMATS = ("docx", "html", "md")
-ALL_FORMATS = (*FORMATS, "pdf")
 
 
 def data_dir(name: str) -> Path:

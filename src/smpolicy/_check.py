@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ._fsutil import sha256
 from ._lock import LockedPolicy, read_lock, staleness
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
@@ -62,7 +62,7 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
             results.append(CheckResult(name, shown, locked.version, ["profile file is missing"]))
             continue
         unchanged = bool(locked.profile_file_sha256) and (
-            hashlib.sha256(path.read_bytes()).hexdigest()[:16] == locked.profile_file_sha256
+            sha256(path.read_bytes())[:16] == locked.profile_file_sha256
         )
         profile = None if unchanged else load_profile(path)
         reasons = staleness(

@@ -14,14 +14,13 @@ from ._types import ORG_TYPE_LABELS
 from .errors import TemplateError
 
 CURRENCY = {"usd": "US$", "eur": "€", "gbp": "£", "cad": "C$", "aud": "A$"}
-JURISDICTION_NAMES_FALLBACK = {"EU": "European Union"}
 
 
 def format_value(key: str, value: object) -> str:
     """Human form of a pack value, by the unit its key ends in."""
     unit = key.rsplit("_", 1)[-1]
     if isinstance(value, dt.date):
-        return value.strftime("%-d %B %Y")
+        return long_date(value)
     if unit in CURRENCY and isinstance(value, int | float):
         amount = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
         return f"{CURRENCY[unit]}{amount}"

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from . import _ooxml as ox
 from ._docxstyles import HEADING_NUM_ID, numbering_xml, styles_xml
+from ._mdtree import toc_entries
 from ._ooxml import attr, esc
 
 EMU_PER_PX = 9525
@@ -195,8 +196,8 @@ class DocxWriter:
         ident = elem.get("id")
         if not ident or ident not in self.state.bookmarks:
             return "", ""
-        bid = list(self.state.bookmarks).index(ident)
         name = self.state.bookmarks[ident]
+        bid = int(name.removeprefix("_s"))  # names are _sNNNN, numbered in document order
         return (
             f'<w:bookmarkStart w:id="{bid}" w:name={attr(name)}/>',
             f'<w:bookmarkEnd w:id="{bid}"/>',
@@ -336,32 +337,17 @@ class DocxWriter:
 
     # -- table of contents ------------------------------------------------------------------
     def _toc(self, root: ET.Element) -> str:
-        counters = [0, 0]
         entries = []
-        for elem in root:
-            classes = (elem.get("class") or "").split()
-            if elem.tag not in ("h1", "h2") or "title" in classes or "subtitle" in classes:
-                continue
-            text = "".join(elem.itertext())
-            if "appendix" in classes:
-                label, style = text, "TOC1"
-                counters = [-1, 0]
-            elif elem.tag == "h2" and counters[0] < 0:
-                continue
-            elif elem.tag == "h1":
-                counters = [counters[0] + 1, 0]
-                label, style = f"{counters[0]}.\t{text}", "TOC1"
-            else:
-                counters[1] += 1
-                label, style = f"{counters[0]}.{counters[1]}\t{text}", "TOC2"
-            name = self.state.bookmarks.get(elem.get("id", ""))
+        for entry in toc_entries(root):
+            label = f"{entry.number}\t{entry.text}" if entry.number else entry.text
+            name = self.state.bookmarks.get(entry.ident)
             run = _text_run(label, _Runs())
             link = (
                 f'<w:hyperlink w:anchor={attr(name)} w:history="1">{run}</w:hyperlink>'
                 if name
                 else run
             )
-            entries.append((style, link))
+            entries.append((f"TOC{entry.level}", link))
         if not entries:
             return ""
         paras = [

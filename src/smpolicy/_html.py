@@ -6,6 +6,8 @@ import copy
 import xml.etree.ElementTree as ET
 from html import escape
 
+from ._mdtree import toc_entries
+
 _CSS = """
 :root { --ink: #1b1b1b; --accent: #1f3864; --rule: #8eaadb; --fill: #eaf1fb; }
 * { box-sizing: border-box; }
@@ -63,26 +65,16 @@ def _toc(root: ET.Element) -> ET.Element:
     title = ET.SubElement(nav, "h2")
     title.text = "Contents"
     top = ET.SubElement(nav, "ol")
-    counters = [0, 0]
     current: ET.Element | None = None
-    for elem in root:
-        classes = (elem.get("class") or "").split()
-        if elem.tag not in ("h1", "h2") or "title" in classes or "subtitle" in classes:
+    for entry in toc_entries(root):
+        parent = top if entry.level == 1 else current
+        if parent is None:  # pragma: no cover - a subsection always follows a section
             continue
-        text = "".join(elem.itertext())
-        appendix = "appendix" in classes
-        if elem.tag == "h1":
-            if not appendix:
-                counters = [counters[0] + 1, 0]
-            item = ET.SubElement(top, "li")
-            link = ET.SubElement(item, "a", {"href": f"#{elem.get('id', '')}"})
-            link.text = text if appendix else f"{counters[0]}. {text}"
-            current = None if appendix else ET.SubElement(item, "ol")
-        elif current is not None:
-            counters[1] += 1
-            item = ET.SubElement(current, "li")
-            link = ET.SubElement(item, "a", {"href": f"#{elem.get('id', '')}"})
-            link.text = f"{counters[0]}.{counters[1]} {text}"
+        item = ET.SubElement(parent, "li")
+        link = ET.SubElement(item, "a", {"href": f"#{entry.ident}"})
+        link.text = f"{entry.number} {entry.text}" if entry.number else entry.text
+        if entry.level == 1:
+            current = ET.SubElement(item, "ol") if entry.number else None
     for ol in nav.iter("ol"):
         if len(ol) == 0:
             ol.text = ""

@@ -138,11 +138,6 @@ def store_policy(path: Path, name: str, policy: LockedPolicy) -> None:
     _write(path, data)
 
 
-def write_lock(path: Path, lock: LockFile) -> None:
-    """Write the whole lock file."""
-    _write(path, json.loads(lock.model_dump_json()))
-
-
 def _write(path: Path, data: dict[str, Any]) -> None:
     """Atomically, as indented JSON (valid YAML), policies sorted for small diffs."""
     data["policies"] = {k: data["policies"][k] for k in sorted(data["policies"])}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 
 import markdown
 from markdown.treeprocessors import Treeprocessor
@@ -40,6 +41,37 @@ def _parser() -> tuple[markdown.Markdown, _Capture]:
     capture = _Capture(md)
     md.treeprocessors.register(capture, "smpolicy-capture", -100)
     return md, capture
+
+
+@dataclass(frozen=True)
+class TocEntry:
+    """A heading listed in the contents: level 1 or 2, its number ("" for appendices)."""
+
+    level: int
+    number: str
+    text: str
+    ident: str
+
+
+def toc_entries(root: ET.Element) -> list[TocEntry]:
+    """Sections (numbered 1, 1.1) and appendices (unnumbered, subheadings not listed)."""
+    entries: list[TocEntry] = []
+    section, subsection, in_appendix = 0, 0, False
+    for elem in root:
+        classes = (elem.get("class") or "").split()
+        if elem.tag not in ("h1", "h2") or "title" in classes or "subtitle" in classes:
+            continue
+        text, ident = "".join(elem.itertext()), elem.get("id", "")
+        if "appendix" in classes:
+            in_appendix = True
+            entries.append(TocEntry(1, "", text, ident))
+        elif elem.tag == "h1":
+            section, subsection, in_appendix = section + 1, 0, False
+            entries.append(TocEntry(1, f"{section}.", text, ident))
+        elif not in_appendix:
+            subsection += 1
+            entries.append(TocEntry(2, f"{section}.{subsection}", text, ident))
+    return entries
 
 
 def parse_markdown(text: str) -> tuple[ET.Element, str]:

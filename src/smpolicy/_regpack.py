@@ -167,9 +167,3 @@ def select_facts(
         org_type=org_type,
         public_sector=public_sector,
     )
-
-
-def pack_fingerprint(pack: RegulationPack) -> str:
-    """A short hash of a pack's content, for lock files."""
-    payload = pack.model_dump_json().encode()
-    return hashlib.sha256(payload).hexdigest()[:16]

@@ -77,13 +77,6 @@ class TemplatePack:
             raise TemplateError(f"unknown risk appetite {appetite!r}")
         return {key: getattr(spec, appetite) for key, spec in self.info.controls.items()}
 
-    def files(self) -> list[Path]:
-        """Every template file, built-in then overlay, in a stable order."""
-        found = sorted(p for p in self.root.rglob("*") if p.is_file())
-        if self.overlay:
-            found += sorted(p for p in self.overlay.rglob("*") if p.is_file())
-        return found
-
     def section_fingerprints(self) -> dict[str, str]:
         """A short hash per template file (relative name), overlay files winning (memoized)."""
         key = ("sections", self.root, self.overlay)
