@@ -15,6 +15,7 @@ JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 
 EntryKind = Literal["statute", "regulation", "guidance", "case", "enforcement", "standard", "code"]
 EntryStatus = Literal["in_force", "pending", "vacated", "draft", "repealed"]
+Evidence = Literal["official", "official_copy"]
 Value = int | float | str | dt.date
 
 
@@ -45,6 +46,14 @@ class PackEntry(_Strict):
     citation: str = Field(description="Formal citation, e.g. '45 CFR 164.508'.")
     source: Source
     checked: dt.date = Field(description="Date the source was last read.")
+    evidence: Evidence | None = Field(
+        default=None,
+        description="How every statement and figure was verified: 'official' = read on the "
+        "issuing body's own site (legislature, gazette, regulator, court, professional body); "
+        "'official_copy' = the official text read word for word on a legal publisher (such as "
+        "Cornell LII, Justia, CanLII, AustLII or BAILII). Summaries by law firms or the press "
+        "never suffice: what they alone report is left out of the pack.",
+    )
     published: dt.date | None = Field(default=None, description="Publication date, if known.")
     effective_from: dt.date = Field(description="First day this version applies.")
     effective_to: dt.date | None = Field(
