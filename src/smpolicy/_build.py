@@ -23,6 +23,7 @@ from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
 from ._regpack import FactSet, select_facts
+from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
 from .errors import OutputError, SmpolicyError
@@ -119,18 +120,49 @@ def render_policy(
         next_review=next_review,
     )
     markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
+    markdown = respell(markdown, policy_language(facts), _proper_names(profile, facts))
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
     return Rendered(
         profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
     )
 
 
+def policy_language(facts: FactSet) -> str:
+    """The policy's language: that of the first selected country (or the EU)."""
+    terms = next(iter(facts.packs.values())).terms
+    return terms.language if terms else "en-US"
+
+
+def _proper_names(profile: Profile, facts: FactSet) -> list[str]:
+    """Text that keeps its own spelling: every profile string and the packs' names and titles."""
+    from ._mdescape import md_escape  # noqa: PLC0415
+
+    found: list[str] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, str):
+            found.extend((value, str(md_escape(value))))
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                walk(item)
+
+    walk(profile.model_dump(mode="json"))
+    for entry in facts.entries.values():
+        for text in (entry.title, entry.citation, entry.source.title, entry.source.publisher):
+            found.extend((text, str(md_escape(text))))
+    for pack in facts.packs.values():
+        found.append(pack.name)
+    return found
+
+
 def docx_meta(rendered: Rendered) -> DocxMeta:
     """Document properties, all taken from the profile and the build (never the clock)."""
     profile = rendered.profile
     org = profile.organization
-    terms = next(iter(rendered.facts.packs.values())).terms
-    language = terms.language if terms else "en-US"
+    language = policy_language(rendered.facts)
     title = profile.policy.title
     return DocxMeta(
         title=f"{title} ({profile.policy.number})",
