@@ -12,27 +12,17 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-# -our, -re and -ence spellings shared by British, Australian and Canadian English.
+# -or words that take -our, and the endings after which they still do ("honorary",
+# "humorous" and "laborious" keep their US-looking form everywhere).
+_OUR = re.compile(
+    r"(behavio|colo|favo|hono|humo|labo|neighbo|rumo|endeavo|flavo|odo|vapo)r"
+    r"(s|ed|ing|able|ably|ite|ites|ful|al|ally|hood|hoods|less)?"
+)
+
+# -re and -ence spellings shared by British, Australian and Canadian English.
 _COMMONWEALTH = {
-    "behavior": "behaviour",
-    "behaviors": "behaviours",
-    "behavioral": "behavioural",
-    "color": "colour",
-    "colors": "colours",
-    "colored": "coloured",
-    "favor": "favour",
-    "favorable": "favourable",
-    "favorite": "favourite",
-    "honor": "honour",
-    "honored": "honoured",
-    "humor": "humour",
-    "labor": "labour",
-    "neighbor": "neighbour",
-    "neighbors": "neighbours",
-    "neighboring": "neighbouring",
-    "rumor": "rumour",
-    "rumors": "rumours",
-    "endeavor": "endeavour",
+    "unfavorable": "unfavourable",
+    "unfavorably": "unfavourably",
     "center": "centre",
     "centers": "centres",
     "centered": "centred",
@@ -102,6 +92,8 @@ def respell_word(word: str, language: str) -> str:
         return word
     lower = word.lower()
     new = table.get(lower)
+    if new is None and (our := _OUR.fullmatch(lower)):
+        new = f"{our[1]}ur{our[2] or ''}"
     if new is None and language in ("en-GB", "en-AU") and not lower.startswith(_IZE_KEEP):
         match = _IZE.fullmatch(lower)
         if match and not any(keep in lower for keep in _IZE_KEEP):
