@@ -129,6 +129,32 @@ def build_context(
             raise TemplateError(f"pack entry {entry.id} has no value {key!r}")
         return format_value(key, entry.values[key])
 
+    def numbers(key: str) -> list[tuple[str, str]]:
+        """(number, area) pairs from the selected packs' emergency_contacts entries."""
+        found: list[tuple[str, str]] = []
+        for entry in facts.topic("emergency_contacts"):
+            if key in entry.values:
+                pair = (str(entry.values[key]), str(entry.values.get("area", "")))
+                if pair not in found:
+                    found.append(pair)
+        return found
+
+    def emergency_number() -> MdSafe:
+        """'911', or 'the local emergency number (999 in the United Kingdom, ...)'."""
+        found = numbers("emergency_number")
+        if len({n for n, _ in found}) == 1:
+            return md_escape(found[0][0])
+        listed = ", ".join(f"{n} in {area}" for n, area in found)
+        return MdSafe("the local emergency number" + (f" ({md_escape(listed)})" if found else ""))
+
+    def crisis_line() -> MdSafe:
+        """The crisis line of the selected country, or 'a crisis line'."""
+        found = numbers("crisis_line")
+        if len(found) == 1:
+            return md_escape(found[0][0])
+        listed = "; ".join(f"{n} in {area}" for n, area in found)
+        return MdSafe("a crisis line" + (f" ({md_escape(listed)})" if found else ""))
+
     context: dict[str, Any] = {
         "profile": profile,
         "org": org,
@@ -171,5 +197,7 @@ def build_context(
         "long_date": long_date,
         "md": md_escape,
         "flowchart_image": MdSafe(flowchart_name),
+        "emergency_number": emergency_number,
+        "crisis_line": crisis_line,
     }
     return context, citations

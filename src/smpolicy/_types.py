@@ -79,6 +79,7 @@ Topic = Literal[
     "training",
     "sanctions",
     "ai_content",
+    "emergency_contacts",
 ]
 TOPICS: tuple[str, ...] = get_args(Topic)
 
