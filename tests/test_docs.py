@@ -171,9 +171,9 @@ def test_tutorial_figure_to_edit_exists() -> None:
     pack = load_pack(default_pack_dir() / "US.yaml")
     versions = [e for e in pack.entries if e.id == "us.hipaa.cmp"]
     assert len(versions) > 1, "the tutorial says there are several us.hipaa.cmp entries"
-    last = versions[-1]
-    assert last.effective_to is None, "the tutorial says the last us.hipaa.cmp entry is current"
-    assert "annual_cap_usd" in last.values
+    assert versions[-1].effective_to is None, "the tutorial says the last one is in force"
+    (breach,) = [e for e in pack.entries if e.id == "us.hipaa.breach_notification"]
+    assert breach.values["hhs_notice_500_plus_max_days"] == 60, "the tutorial edits 60 -> 30"
 
 
 # ----------------------------------------------------------------------------- ecosystem files

@@ -57,14 +57,14 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
 
     lock = YAML(typ="safe").load((ws / "smpolicy.lock").read_text())["policies"]["hospital"]
     assert lock["version"] == 1
-    penalty_id, guidance_id = "us.hipaa.cmp", "us.ocr.media_guidance"
+    penalty_id, guidance_id = "us-ca.cmia.penalties", "us.ocr.tracking_bulletin"
     assert {penalty_id, guidance_id} <= set(lock["entries"])
-    penalty_key = "tier_4_max_usd"
+    penalty_key = "knowing_willful_max_per_violation_usd"
     old_amount = int(lock["entries"][penalty_id]["values"][penalty_key])
     new_amount = old_amount + 1234
 
     edit_pack(
-        ws / "packs" / "US.yaml",
+        ws / "packs" / "US-CA.yaml",
         penalty_id,
         lambda e: e["values"].__setitem__(penalty_key, new_amount),
     )

@@ -46,8 +46,7 @@ class PackEntry(_Strict):
     citation: str = Field(description="Formal citation, e.g. '45 CFR 164.508'.")
     source: Source
     checked: dt.date = Field(description="Date the source was last read.")
-    evidence: Evidence | None = Field(
-        default=None,
+    evidence: Evidence = Field(
         description="How every statement and figure was verified: 'official' = read on the "
         "issuing body's own site (legislature, gazette, regulator, court, professional body); "
         "'official_copy' = the official text read word for word on a legal publisher (such as "
