@@ -102,3 +102,24 @@ def test_invalid_pack_is_reported_by_field(tmp_path: Path) -> None:
             tmp_path, ["US"], as_of=dt.date(2026, 1, 1), org_type="clinic", public_sector=False
         )
     assert f"{tmp_path / 'US.yaml'}: version: String should match pattern" in info.value.message
+
+
+def test_date_values_survive_the_pack_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A date in `values` is still a date when the pack is read back from the JSON cache."""
+    from smpolicy import _regpack
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = default_pack_dir() / "US.yaml"
+    stat = path.stat()
+    fresh = _regpack._load_pack_file.__wrapped__(path, stat.st_mtime_ns)
+    again = _regpack._load_pack_file.__wrapped__(path, stat.st_mtime_ns)
+    assert list((tmp_path / "cache").rglob("*.json")), "the first load writes the cache"
+    dated = [
+        (e.id, k) for e in fresh.entries for k, v in e.values.items() if isinstance(v, dt.date)
+    ]
+    assert dated
+    by_id = {(e.id, e.effective_from): e for e in again.entries}
+    for entry in fresh.entries:
+        assert by_id[(entry.id, entry.effective_from)].values == entry.values

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -12,6 +13,7 @@ from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, OrgType, Topic
 
 ENTRY_ID = r"^[a-z]{2}(-[a-z0-9]{1,3})?(\.[a-z0-9_]+)+$"
 JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 EntryKind = Literal["statute", "regulation", "guidance", "case", "enforcement", "standard", "code"]
 EntryStatus = Literal["in_force", "pending", "vacated", "draft", "repealed"]
@@ -81,6 +83,17 @@ class PackEntry(_Strict):
         "for which this jurisdiction is not selected.",
     )
     note: str | None = Field(default=None, description="Maintainer note; never rendered.")
+
+    @field_validator("values")
+    @classmethod
+    def _iso_dates(cls, value: dict[str, Value]) -> dict[str, Value]:
+        """A value written as YYYY-MM-DD is a date, whether it came from YAML or the JSON cache."""
+        return {
+            key: dt.date.fromisoformat(item)
+            if isinstance(item, str) and _ISO_DATE.fullmatch(item)
+            else item
+            for key, item in value.items()
+        }
 
     @field_validator("obligations")
     @classmethod
