@@ -19,7 +19,7 @@ _OUR = re.compile(
     r"(s|ed|ing|able|ably|ite|ites|ful|al|ally|hood|hoods|less)?"
 )
 
-# -re and -ence spellings shared by British, Australian and Canadian English.
+# Other words spelled alike in British, Australian and Canadian English (-re, -ence, -ll-, ...).
 _COMMONWEALTH = {
     "unfavorable": "unfavourable",
     "unfavorably": "unfavourably",
@@ -74,15 +74,16 @@ _WORD = re.compile(r"[A-Za-z]+")
 _FIXED = r"https?://\S+|mailto:\S+|\]\([^)]*\)|\{[#.][^}]*\}|`[^`]*`|\S+@\S+"
 
 
+_TABLES: dict[str, dict[str, str]] = {
+    "en-CA": _COMMONWEALTH,
+    "en-AU": {**_COMMONWEALTH, **_BRITISH_AUSTRALIAN},
+    "en-GB": {**_COMMONWEALTH, **_BRITISH_AUSTRALIAN, **_BRITISH_ONLY},
+}
+
+
 def table_for(language: str) -> dict[str, str] | None:
     """The word table for ``language``, or None where nothing is respelled (en-US)."""
-    if language == "en-CA":
-        return _COMMONWEALTH
-    if language == "en-AU":
-        return {**_COMMONWEALTH, **_BRITISH_AUSTRALIAN}
-    if language == "en-GB":
-        return {**_COMMONWEALTH, **_BRITISH_AUSTRALIAN, **_BRITISH_ONLY}
-    return None
+    return _TABLES.get(language)
 
 
 def respell_word(word: str, language: str) -> str:
