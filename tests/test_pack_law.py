@@ -108,7 +108,9 @@ def test_changed_deadline_changes_the_policy(tmp_path: Path, make_profile: Any) 
     us = packs / "US.yaml"
     text = us.read_text(encoding="utf-8")
     assert text.count("hhs_notice_500_plus_max_days: 60") == 1
-    us.write_text(text.replace("hhs_notice_500_plus_max_days: 60", "hhs_notice_500_plus_max_days: 30"))
+    us.write_text(
+        text.replace("hhs_notice_500_plus_max_days: 60", "hhs_notice_500_plus_max_days: 30")
+    )
     profile = load_profile(make_profile())
     original = render_policy(profile).markdown
     changed = render_policy(profile, pack_dir=packs).markdown
@@ -199,9 +201,7 @@ def test_unverified_entries_are_never_selected(code: str) -> None:
 
 
 def test_unverified_entries_are_not_in_a_built_policy(make_profile: Any) -> None:
-    profile = load_profile(
-        make_profile(organization__jurisdictions=["US-NY", "US-CA", "US-WA"])
-    )
+    profile = load_profile(make_profile(organization__jurisdictions=["US-NY", "US-CA", "US-WA"]))
     markdown = render_policy(profile).markdown
     for code in ("US", "US-CA", "US-NY", "US-WA"):
         for entry in load_pack(PACK_DIR / f"{code}.yaml").entries:
@@ -243,7 +243,9 @@ def test_hipaa_duties_do_not_bind_a_manufacturer() -> None:
 def test_ccpa_binds_for_profit_businesses_only() -> None:
     assert "us-ca.ccpa.sensitive_health" in _us_facts("clinic")
     assert "us-ca.ccpa.sensitive_health" not in _us_facts("nonprofit")
-    assert "us-ca.ccpa.sensitive_health" not in _us_facts("clinic", **{"organization.for_profit": False})
+    assert "us-ca.ccpa.sensitive_health" not in _us_facts(
+        "clinic", **{"organization.for_profit": False}
+    )
 
 
 def test_section_504_web_rule_binds_hhs_funded_organizations_only() -> None:
@@ -277,4 +279,3 @@ def test_unknown_country_stays_an_error(tmp_path: Path, make_profile: Any) -> No
     assert result.exit_code != 0
     assert isinstance(result.exception, PackError)
     assert "no regulation pack for ZZ" in str(result.exception)
-
