@@ -162,7 +162,6 @@ EXPECTED_UNVERIFIED = {
         "us-ny.gbl.breach_notice",
         "us-ny.stl.208",
         "us-ny.csl.75b",
-        "us-ny.labor.201d",
         "us-ny.foil.records",
     },
     "US-WA": {"us-wa.mhmda.hipaa_exemption"},
