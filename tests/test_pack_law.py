@@ -147,7 +147,6 @@ EXPECTED_UNVERIFIED = {
     "US": {
         "us.hipaa.cmp_amounts",
         "us.case.aha_v_becerra_appeal",
-        "us.research.irb_recruitment",
         "us.fda.form_2253",
         "us.fda.character_space_guidance",
         "us.fda.adverse_event_reporting",
