@@ -147,11 +147,8 @@ EXPECTED_UNVERIFIED = {
     "US": {
         "us.hipaa.cmp_amounts",
         "us.case.aha_v_becerra_appeal",
-        "us.fda.form_2253",
-        "us.fda.character_space_guidance",
         "us.fda.adverse_event_reporting",
         "us.code.phrma",
-        "us.ftc.act_section5",
     },
     "US-CA": {"us-ca.ccpa.medical_exemption"},
     "US-NY": {
