@@ -154,7 +154,6 @@ EXPECTED_UNVERIFIED = {
     "US-NY": {
         "us-ny.gbl.breach_notice",
         "us-ny.stl.208",
-        "us-ny.csl.75b",
         "us-ny.foil.records",
     },
     "US-WA": {"us-wa.mhmda.hipaa_exemption"},
