@@ -66,6 +66,23 @@ class _State:
     next_drawing: int = 1
 
 
+def heading_style(elem: ET.Element, in_appendix: bool) -> tuple[str, bool]:
+    """The paragraph style of heading ``elem``, and whether the appendices have begun after it."""
+    classes = (elem.get("class") or "").split()
+    if "title" in classes:
+        return "Title", in_appendix
+    if "subtitle" in classes:
+        return "Subtitle", in_appendix
+    if "appendix" in classes:
+        return "AppendixHeading", True
+    level = min(int(elem.tag[1]), 3)
+    if level == 1:
+        return "Heading1", False
+    if in_appendix:
+        return f"AppendixHeading{level}", True
+    return f"Heading{level}", in_appendix
+
+
 def split_item(item: ET.Element) -> tuple[ET.Element, list[ET.Element], ET.Element]:
     """A list item's own text, its nested blocks, and the element that text comes from.
 
@@ -252,21 +269,8 @@ class DocxWriter:
         return f"<w:p>{ppr_xml}{start}{self._inline(elem, fmt or _Runs())}{end}</w:p>"
 
     def _heading(self, elem: ET.Element) -> str:
-        classes = (elem.get("class") or "").split()
-        level = int(elem.tag[1])
-        if "title" in classes:
-            return self._para(elem, "Title")
-        if "subtitle" in classes:
-            return self._para(elem, "Subtitle")
-        if "appendix" in classes:
-            self.in_appendix = True
-            return self._para(elem, "AppendixHeading")
-        level = min(level, 3)
-        if level == 1:
-            self.in_appendix = False
-        elif self.in_appendix:
-            return self._para(elem, f"AppendixHeading{level}")
-        return self._para(elem, f"Heading{level}")
+        style, self.in_appendix = heading_style(elem, self.in_appendix)
+        return self._para(elem, style)
 
     def _plain_para(self, ppr: str, runs: str, source: ET.Element) -> str:
         """A paragraph of ready-made runs (a picture, a page break, a spacer)."""
