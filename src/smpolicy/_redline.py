@@ -376,6 +376,8 @@ class _RedlineWriter(DocxWriter):
             old_elem = split_item(partner)[0] if partner.tag == "li" else partner
             old = _tokens(old_elem, fmt)
             items = _word_diff(old, new)
+        elif mark is None:
+            old, items = new, [(token, "") for token in new]
         elif mark == INS:
             old, items = [], [(token, INS) for token in new]
         else:
