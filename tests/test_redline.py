@@ -384,3 +384,38 @@ def test_libreoffice_shows_the_new_heading_numbers(reissued: Path, tmp_path: Pat
     assert policy and red and red.group(1) == policy.group(1) and red.group(2) is None
     assert not re.search(r"\d\[\d+(\.\d+)*\.?\]", texts["hospital.redline.docx"])
     assert "Page 1 of" in texts["hospital.redline.docx"]
+
+
+def test_ordered_list_shows_the_new_numbers_only() -> None:
+    root, _ = _document(
+        "Intro.\n\n1. one\n2. two\n3. three\n4. four\n\nEnd.\n",
+        "Intro.\n\n1. one\n2. inserted item\n3. two\n4. three\n\nEnd.\n",
+    )
+    items = [
+        p
+        for p in root.iter(f"{W}p")
+        if p.find(f"{W}pPr/{W}pStyle[@{W}val='ListParagraph']") is not None
+    ]
+
+    def label(p: ET.Element) -> str:
+        return "".join(
+            "\t" if t.tag == f"{W}tab" else t.text or ""
+            for run in p.iter(f"{W}r")
+            for t in run
+            if t.tag in (*TEXT, f"{W}delText")
+        )
+
+    assert [label(p) for p in items] == [
+        "1.\tone",
+        "2.\tinserted item",
+        "3.\ttwo",
+        "4.\tthree",
+        "four",  # deleted: no number
+    ]
+    # Automatic numbering is off in this list only, and the layout is the numbering's.
+    for p in items:
+        assert p.find(f"{W}pPr/{W}numPr/{W}numId").get(f"{W}val") == "0"
+        assert p.find(f"{W}pPr/{W}ind").get(f"{W}left") == "720"
+    untouched, _ = _document("1. one\n2. two\n", "1. one\n2. two\n\nMore.\n")
+    numids = [n.get(f"{W}val") for n in untouched.iter(f"{W}numId")]
+    assert numids == ["2", "2"]

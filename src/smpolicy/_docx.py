@@ -272,6 +272,11 @@ class DocxWriter:
         style, self.in_appendix = heading_style(elem, self.in_appendix)
         return self._para(elem, style)
 
+    def _item_numbering(self, elem: ET.Element, item: ET.Element, depth: int, numpr: str) -> str:
+        """The numbering properties of list item ``item`` of list ``elem``."""
+        del elem, item, depth  # used by the redline writer
+        return numpr
+
     def _plain_para(self, ppr: str, runs: str, source: ET.Element) -> str:
         """A paragraph of ready-made runs (a picture, a page break, a spacer)."""
         del source  # used by the redline writer
@@ -287,7 +292,8 @@ class DocxWriter:
             if item.tag != "li":
                 continue
             inline, nested, origin = split_item(item)
-            out.append(self._para(inline, "ListParagraph", extra_ppr=numpr, source=origin))
+            ppr = self._item_numbering(elem, item, depth, numpr)
+            out.append(self._para(inline, "ListParagraph", extra_ppr=ppr, source=origin))
             for child in nested:
                 if child.tag == "p":
                     out.append(self._para(child, "ListParagraph"))

@@ -306,7 +306,8 @@ class _RedlineWriter(DocxWriter):
         self.changes: list[ParagraphChange] = []
         self.numbered_levels = _numbered_heading_levels(self.styles)
         self.counters = [0, 0, 0]
-        self.number = ""  # the number of the heading being written, for _para
+        self.number = ""  # the number of the heading or list item being written, for _para
+        self.list_counts: dict[int, int] = {}
 
     def _rev(self, kind: str, body: str | None = None) -> str:
         """A w:ins or w:del element (empty, for a paragraph mark or a row, when no body)."""
@@ -436,6 +437,22 @@ class _RedlineWriter(DocxWriter):
             self.number = f"{number}\t"
         return self._para(elem, style, extra_ppr=layout)
 
+    def _item_numbering(self, elem: ET.Element, item: ET.Element, depth: int, numpr: str) -> str:
+        """Numbers written out, as for headings, in an ordered list with tracked items."""
+        if elem.tag != "ol" or not any(li.get(REV) for li in elem if li.tag == "li"):
+            return numpr
+        level = min(depth, 4)
+        indent = 360 * (level + 1) + 360
+        if item.get(REV) != DEL:  # a deleted item takes no number
+            count = self.list_counts.get(id(elem), 0) + 1
+            self.list_counts[id(elem)] = count
+            self.number = f"{_list_number(count, level)}\t"
+        return (
+            f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="0"/></w:numPr>'
+            f'<w:tabs><w:tab w:val="left" w:pos="{indent}"/></w:tabs>'
+            f'<w:ind w:left="{indent}" w:hanging="360"/>'
+        )
+
     # -- tables ------------------------------------------------------------------------------
     def _layout_rows(self, rows: list[tuple[bool, ET.Element]]) -> list[tuple[bool, ET.Element]]:
         kept = [(head, row) for head, row in rows if row.get(REV) != DEL]
@@ -520,6 +537,38 @@ def _as_deleted(runs: str) -> str:
         .replace("<w:t>", "<w:delText>")
         .replace("</w:t>", "</w:delText>")
     )
+
+
+def _list_number(count: int, level: int) -> str:
+    """The label of item ``count`` at ``level`` of an ordered list (as numbering.xml has it)."""
+    kind = ("decimal", "letter", "roman", "decimal", "letter")[level]
+    if kind == "letter":
+        label = ""
+        while count:
+            count, rest = divmod(count - 1, 26)
+            label = chr(ord("a") + rest) + label
+    elif kind == "roman":
+        label = ""
+        for value, numeral in (
+            (1000, "m"),
+            (900, "cm"),
+            (500, "d"),
+            (400, "cd"),
+            (100, "c"),
+            (90, "xc"),
+            (50, "l"),
+            (40, "xl"),
+            (10, "x"),
+            (9, "ix"),
+            (5, "v"),
+            (4, "iv"),
+            (1, "i"),
+        ):
+            while count >= value:
+                label, count = label + numeral, count - value
+    else:
+        label = str(count)
+    return f"{label}."
 
 
 def _numbered_heading_levels(styles: str) -> dict[str, int]:
