@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import random
 import re
 import shutil
 import subprocess
@@ -13,7 +15,8 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from smpolicy._docx import DocxMeta, Image
+from smpolicy._docx import DocxMeta, DocxWriter, Image
+from smpolicy._mdtree import parse_markdown
 from smpolicy._redline import redline, text_diff
 
 from .conftest import EXAMPLES, ROOT
@@ -277,7 +280,7 @@ def _document(old: str, new: str) -> tuple[ET.Element, bytes]:
     result = redline(
         old, new, META, author="Reviewer", date="2026-02-01", images={"f.png": Image(PNG, "F")}
     )
-    with zipfile.ZipFile(__import__("io").BytesIO(result.docx)) as archive:
+    with zipfile.ZipFile(io.BytesIO(result.docx)) as archive:
         document = archive.read("word/document.xml")
     check_revisions(document)
     assert_schema_order(document, "word/document.xml")
@@ -419,3 +422,78 @@ def test_ordered_list_shows_the_new_numbers_only() -> None:
     untouched, _ = _document("1. one\n2. two\n", "1. one\n2. two\n\nMore.\n")
     numids = [n.get(f"{W}val") for n in untouched.iter(f"{W}numId")]
     assert numids == ["2", "2"]
+
+
+def _paragraph_words(document: bytes, keep: str) -> list[str]:
+    """The words a reader sees after accepting (keep="ins") or rejecting (keep="del") every
+    change, heading and list numbers left out (the policy numbers them automatically)."""
+    root = ET.fromstring(document)
+    parent = {child: elem for elem in root.iter() for child in elem}
+    drop = f"{W}del" if keep == "ins" else f"{W}ins"
+    words: list[str] = []
+    for p in root.iter(f"{W}p"):
+        pieces = []
+        for node in p.iter():
+            if node.tag not in (f"{W}t", f"{W}delText", f"{W}tab") or parent[node].tag != f"{W}r":
+                continue
+            up = parent[parent[node]]
+            if up.tag == drop:
+                continue
+            pieces.append("\t" if node.tag == f"{W}tab" else node.text or "")
+        text = re.sub(r"^(\d+(\.\d+)*\.?|[a-z]{1,4}\.)\t", "", "".join(pieces))
+        words.extend(re.findall(r"\w+", text))
+    return words
+
+
+def _mutate(markdown: str, seed: int) -> str:
+    """An edited copy of ``markdown``: blocks and lines deleted, words changed, text added."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible test data, not secrets
+    blocks = markdown.split("\n\n")
+    for _ in range(rng.randint(3, 12)):
+        index = rng.randrange(1, len(blocks))
+        lines = blocks[index].split("\n")
+        action = rng.choice(["drop-block", "add-block", "word", "drop-line", "add-line", "move"])
+        if action == "drop-block":
+            del blocks[index]
+        elif action == "add-block":
+            blocks.insert(
+                index,
+                rng.choice(["A new paragraph, added.", "## A new section", "1. first\n2. second"]),
+            )
+        elif action == "move":
+            blocks.insert(rng.randrange(1, len(blocks)), blocks.pop(index))
+        elif action == "word":
+            line = rng.randrange(len(lines))
+            words = lines[line].split(" ")
+            spot = rng.randrange(len(words))
+            if re.fullmatch(r"\w+[.,]?", words[spot]):
+                words[spot] = rng.choice(["changed", "**bold**", "30", "Threads"])
+            lines[line] = " ".join(words)
+            blocks[index] = "\n".join(lines)
+        else:
+            rows = [i for i, line in enumerate(lines) if re.match(r"(- |\d+\. |\| [^-])", line)]
+            if len(rows) > 2:
+                row = rng.choice(rows[1:])
+                if action == "drop-line":
+                    del lines[row]
+                else:
+                    lines.insert(row, re.sub(r"\w+", "added", lines[row], count=2))
+                blocks[index] = "\n".join(lines)
+    return "\n\n".join(blocks)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_random_edits_accept_to_the_new_and_reject_to_the_old(seed: int) -> None:
+    old = (ROOT / "docs" / "examples" / "community-hospital.md").read_text()
+    new = _mutate(old, seed)
+    assert new != old
+    images = {"community-hospital.flowchart.png": Image(PNG, "Flow")}
+    result = redline(old, new, META, author="Reviewer", date="2026-02-01", images=images)
+    with zipfile.ZipFile(io.BytesIO(result.docx)) as archive:
+        document = archive.read("word/document.xml")
+    check_revisions(document)
+    assert_schema_order(document, "word/document.xml")
+    for markdown, keep in ((new, "ins"), (old, "del")):
+        plain = DocxWriter(META, images).document_xml(parse_markdown(markdown)[0]).encode()
+        assert _paragraph_words(document, keep) == _paragraph_words(plain, "ins"), keep
+    assert result.changed_paragraphs > 0
