@@ -65,7 +65,7 @@ def reissued(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copy(EXAMPLES / "community-hospital.yaml", profile)
     shutil.copytree(ROOT / "regulations", ws / "packs")
     config = ws / "smpolicy.yaml"
-    config.write_text(config.read_text().replace("# packs: regulations", "packs: packs  #"))
+    config.write_text(config.read_text() + "packs: packs\n")
     first = smpolicy("build", "profiles/hospital.yaml", cwd=ws)
     assert first.returncode == 0, first.stderr
 
