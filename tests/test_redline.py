@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 
 from smpolicy._docx import DocxMeta, DocxWriter, Image
 from smpolicy._mdtree import parse_markdown
-from smpolicy._redline import redline, text_diff
+from smpolicy._redline import changes_markdown, redline, text_diff
 
 from .conftest import EXAMPLES, ROOT
 from .test_docx import assert_schema_order
@@ -204,14 +204,29 @@ def test_summary_counts_the_changes_the_redline_shows(reissued: Path) -> None:
     count = int(re.search(r"(\d+) paragraphs changed", summary).group(1))
     document = parts(reissued / "policies" / "hospital.redline.docx")["word/document.xml"]
     root = ET.fromstring(document)
-    changed = 0
-    for p in root.iter(f"{W}p"):
-        style = p.find(f"{W}pPr/{W}pStyle")
-        if style is not None and style.get(f"{W}val", "").startswith("TOC"):
-            continue
-        if any(True for _ in p.iter(f"{W}ins")) or any(True for _ in p.iter(f"{W}del")):
-            changed += 1
-    assert count == changed and count >= 5
+
+    def changed(elem: ET.Element) -> bool:
+        return any(True for _ in elem.iter(f"{W}ins")) or any(True for _ in elem.iter(f"{W}del"))
+
+    in_tables = {p for tbl in root.iter(f"{W}tbl") for p in tbl.iter(f"{W}p")}
+    paragraphs = [
+        p
+        for p in root.iter(f"{W}p")
+        if p not in in_tables
+        and not (
+            p.find(f"{W}pPr/{W}pStyle[@{W}val]") is not None
+            and p.find(f"{W}pPr/{W}pStyle").get(f"{W}val", "").startswith("TOC")
+        )
+        and changed(p)
+    ]
+    rows = [tr for tr in root.iter(f"{W}tr") if changed(tr)]
+    # One change per paragraph, and one per table row (its changed cells together).
+    assert count == len(paragraphs) + len(rows) and count >= 5
+    # The summary lists the changes in the policy's words, under their sections.
+    assert "## What changed" in summary
+    assert "~~25,000~~**26,234**" in summary
+    assert "The law behind the rule**" in summary and "Threads**" in summary
+    assert "data-smpolicy" not in summary
 
 
 def _pandoc_words(path: Path, *options: str) -> list[str]:
@@ -497,3 +512,20 @@ def test_random_edits_accept_to_the_new_and_reject_to_the_old(seed: int) -> None
         plain = DocxWriter(META, images).document_xml(parse_markdown(markdown)[0]).encode()
         assert _paragraph_words(document, keep) == _paragraph_words(plain, "ins"), keep
     assert result.changed_paragraphs > 0
+
+
+def test_excerpts_are_literal_markdown() -> None:
+    result = redline(
+        "# Scope\n\nPosts need approval within 2 days.\n",
+        "# Scope\n\nPosts need approval within 1 day \\*\\*now\\*\\* \\[x\\](y).\n",
+        META,
+        author="R",
+        date="2026-02-01",
+    )
+    (change,) = result.changes
+    assert change.section == "1. Scope"
+    assert change.old == "Posts need approval within 2 days."
+    assert change.new == "Posts need approval within 1 day **now** [x](y)."
+    assert change.excerpt.startswith("Posts need approval within ~~2 days~~**1 day")
+    assert "\\*\\*now\\*\\*" in change.excerpt and "\\[x\\]" in change.excerpt
+    assert "1\\. Scope" in changes_markdown(result.changes)

@@ -478,7 +478,7 @@ def _archive_and_redline(
 ) -> None:
     """Keep the superseded version and write the redline DOCX and change summary."""
     from ._fsutil import atomic_write  # noqa: PLC0415
-    from ._redline import redline  # noqa: PLC0415
+    from ._redline import changes_markdown, redline  # noqa: PLC0415
 
     archive = workspace.path(workspace.config.archive_dir) / stem / f"v{previous.version}"
     old_markdown = ""
@@ -514,7 +514,10 @@ def _archive_and_redline(
         f"version {rendered.version}\n\n"
         f"Issued {today.isoformat()}; replaces version {previous.version}. "
         f"{changed} paragraphs changed; the tracked changes are in `{target.name}`.\n\n"
-        "## Why\n\n" + "".join(f"- {r}\n" for r in reasons)
+        "## Why\n\n"
+        + "".join(f"- {r}\n" for r in reasons)
+        + "\n## What changed\n\n"
+        + changes_markdown(tracked.changes)
     )
     summary_path = out / f"{stem}.changes.md"
     atomic_write(summary_path, summary.encode())

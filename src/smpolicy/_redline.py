@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from ._docx import DocxMeta, DocxWriter, Image, _Runs, _text_run, heading_style, split_item
 from ._docxstyles import HEADING_INDENTS
+from ._mdescape import md_escape
 from ._mdtree import TocEntry, parse_markdown, toc_entries
 from ._ooxml import attr
 
@@ -41,10 +42,14 @@ _SIMILAR = 0.3  # paragraphs sharing less than this share of their words are rep
 
 @dataclass(frozen=True)
 class ParagraphChange:
-    """One changed paragraph: its text before and after ("" when inserted or deleted)."""
+    """One changed paragraph: its text before and after ("" when inserted or deleted), the
+    section it is in (number and heading, as in the new version) and the change in Markdown
+    (deleted words struck through, inserted words in bold, a few words of context)."""
 
     old: str
     new: str
+    section: str = ""
+    excerpt: str = ""
 
 
 @dataclass(frozen=True)
@@ -308,6 +313,10 @@ class _RedlineWriter(DocxWriter):
         self.counters = [0, 0, 0]
         self.number = ""  # the number of the heading or list item being written, for _para
         self.list_counts: dict[int, int] = {}
+        self.section = ""  # the heading the paragraphs being written are under
+        # The table row being written: its first cell's text and its change so far.
+        self.row_label: str | None = None
+        self.row_change: ParagraphChange | None = None
 
     def _rev(self, kind: str, body: str | None = None) -> str:
         """A w:ins or w:del element (empty, for a paragraph mark or a row, when no body)."""
@@ -383,27 +392,66 @@ class _RedlineWriter(DocxWriter):
             old, items = [], [(token, INS) for token in new]
         else:
             old, new, items = new, [], [(token, DEL) for token in new]
-        if any(kind for _, kind in items):
-            self.changes.append(ParagraphChange(_plain(old), _plain(new)))
+        if in_cell := origin.tag in ("td", "th"):
+            self._note_cell(items, old, new)
+        elif any(kind for _, kind in items):
+            self.changes.append(
+                ParagraphChange(_plain(old), _plain(new), self.section, _excerpt(items))
+            )
         if number:
             items.insert(0, (_Token(number, False, False, False, None), mark or ""))
         # A cell's only paragraph cannot be inserted or deleted: its row carries the change.
-        in_cell = origin.tag in ("td", "th")
         para_mark = self._rev(mark) if mark and not in_cell else ""
         ppr = (f'<w:pStyle w:val="{style}"/>' if style else "") + extra_ppr + _para_rpr(para_mark)
         start, end = self._bookmark(elem)
         ppr_xml = f"<w:pPr>{ppr}</w:pPr>" if ppr else ""
         return f"<w:p>{ppr_xml}{start}{self._runs(items)}{end}</w:p>"
 
+    def _note_cell(
+        self, items: list[tuple[_Token, str]], old: list[_Token], new: list[_Token]
+    ) -> None:
+        """One change per table row: its changed cells, after the row's first cell."""
+        changed = any(kind for _, kind in items)
+        if self.row_label is None:
+            self.row_label = _plain(new) or _plain(old)
+            if not changed:
+                return
+        if not changed:
+            return
+        cell = ParagraphChange(_plain(old), _plain(new), self.section, _excerpt(items))
+        if self.row_change is None:
+            lead = self.row_label if self.row_label != cell.new and cell.excerpt else ""
+            cell = ParagraphChange(
+                cell.old,
+                cell.new,
+                cell.section,
+                f"{md_escape(lead)}: {cell.excerpt}" if lead else cell.excerpt,
+            )
+            self.changes.append(cell)
+        else:
+            last = self.changes.pop()
+            cell = ParagraphChange(
+                f"{last.old} | {cell.old}".strip(" |"),
+                f"{last.new} | {cell.new}".strip(" |"),
+                cell.section,
+                f"{last.excerpt} | {cell.excerpt}",
+            )
+            self.changes.append(cell)
+        self.row_change = cell
+
     def _plain_para(self, ppr: str, runs: str, source: ET.Element) -> str:
         mark = source.get(REV)
         if mark is None:
             return super()._plain_para(ppr, runs, source)
         if _is_picture(source):
+            change = "removed" if mark == DEL else "added"
             self.changes.append(
-                ParagraphChange("[picture]", "")
-                if mark == DEL
-                else ParagraphChange("", "[picture]")
+                ParagraphChange(
+                    "[picture]" if mark == DEL else "",
+                    "" if mark == DEL else "[picture]",
+                    self.section,
+                    f"picture {change}",
+                )
             )
         if runs:
             runs = self._rev(mark, _as_deleted(runs) if mark == DEL else runs)
@@ -422,6 +470,8 @@ class _RedlineWriter(DocxWriter):
             self.in_appendix = in_appendix
         level = self.numbered_levels.get(style, 0)
         if not level:
+            if mark != DEL and style not in ("Title", "Subtitle"):
+                self.section = _words(elem)
             return self._para(elem, style)
         indent = HEADING_INDENTS[level - 1]
         # CT_PPr order: numPr, tabs, ind; CT_NumPr: ilvl, numId.
@@ -435,6 +485,7 @@ class _RedlineWriter(DocxWriter):
             self.counters[level:] = [0] * (3 - level)
             number = ".".join(str(n) for n in self.counters[:level]) + ("." if level == 1 else "")
             self.number = f"{number}\t"
+            self.section = f"{number} {_words(elem)}"
         return self._para(elem, style, extra_ppr=layout)
 
     def _item_numbering(self, elem: ET.Element, item: ET.Element, depth: int, numpr: str) -> str:
@@ -459,6 +510,7 @@ class _RedlineWriter(DocxWriter):
         return kept or rows
 
     def _row_props(self, row: ET.Element, is_head: bool) -> str:
+        self.row_label, self.row_change = None, None
         mark = row.get(REV)
         base = super()._row_props(row, is_head)
         return base + self._rev(mark) if mark else base
@@ -523,6 +575,53 @@ class _RedlineWriter(DocxWriter):
             )
         paras.append('<w:p><w:r><w:br w:type="page"/></w:r></w:p>')
         return "".join(paras)
+
+
+_CONTEXT = 8  # words of unchanged text kept either side of a change in an excerpt
+_LONGEST = 40  # words of an inserted or deleted passage shown in an excerpt
+
+
+def _excerpt(items: Sequence[tuple[_Token, str]]) -> str:
+    """The changed words of a paragraph in Markdown, with a little context."""
+    groups = [
+        (kind, "".join(t.text for t, _ in group))
+        for kind, group in groupby(items, key=lambda i: i[1])
+    ]
+    out: list[str] = []
+    for index, (kind, text) in enumerate(groups):
+        if kind:
+            changed = text.split()
+            if changed:
+                if len(changed) > _LONGEST:
+                    changed = [*changed[:_LONGEST], "…"]
+                mark = "~~" if kind == DEL else "**"
+                lead = " " if text[:1].isspace() else ""
+                tail = " " if text[-1:].isspace() else ""
+                out.append(f"{lead}{mark}{md_escape(' '.join(changed))}{mark}{tail}")
+            continue
+        words = text.split(" ")
+        if index > 0 and index < len(groups) - 1 and len(words) > 2 * _CONTEXT:
+            words = [*words[:_CONTEXT], "…", *words[-_CONTEXT:]]
+        elif index == 0 and len(groups) > 1 and len(words) > _CONTEXT:
+            words = ["…", *words[-_CONTEXT:]]
+        elif index == len(groups) - 1 and index > 0 and len(words) > _CONTEXT:
+            words = [*words[:_CONTEXT], "…"]
+        out.append(" ".join(md_escape(w) if w != "…" else w for w in words))
+    return re.sub(r"\s+", " ", "".join(out)).strip()
+
+
+def changes_markdown(changes: Sequence[ParagraphChange], limit: int = 60) -> str:
+    """A Markdown list of ``changes``, grouped under the sections they are in."""
+    lines: list[str] = []
+    section = None
+    for change in changes[:limit]:
+        if change.section != section:
+            section = change.section
+            lines.append(f"- **{md_escape(section or 'Front matter')}**")
+        lines.append(f"    - {change.excerpt}")
+    if len(changes) > limit:
+        lines.append(f"- … and {len(changes) - limit} more changes: see the redline.")
+    return "\n".join(lines) + "\n" if lines else ""
 
 
 def _para_rpr(mark: str) -> str:
