@@ -529,3 +529,37 @@ def test_excerpts_are_literal_markdown() -> None:
     assert change.excerpt.startswith("Posts need approval within ~~2 days~~**1 day")
     assert "\\*\\*now\\*\\*" in change.excerpt and "\\[x\\]" in change.excerpt
     assert "1\\. Scope" in changes_markdown(result.changes)
+
+
+def test_a_changed_picture_is_shown_replaced() -> None:
+    markdown = "# Flow\n\n![The flowchart](f.png)\n"
+    other = PNG.replace(b"\x00\x01\x08\x06", b"\x00\x02\x08\x06")  # a 1x2 "picture"
+    images = {"f.png": Image(PNG, "F")}
+    same = redline(
+        markdown,
+        markdown,
+        META,
+        author="R",
+        date="2026-02-01",
+        images=images,
+        old_images={"f.png": Image(PNG, "F")},
+    )
+    assert same.changes == ()
+    changed = redline(
+        markdown,
+        markdown,
+        META,
+        author="R",
+        date="2026-02-01",
+        images=images,
+        old_images={"f.png": Image(other, "F")},
+    )
+    with zipfile.ZipFile(io.BytesIO(changed.docx)) as archive:
+        document = archive.read("word/document.xml")
+        assert archive.read("word/media/previous-f.png") == other
+        assert archive.read("word/media/f.png") == PNG
+    check_revisions(document)
+    root = ET.fromstring(document)
+    assert [d.tag for d in root.iter(f"{W}del") if list(d.iter(f"{W}drawing"))]
+    assert [d.tag for d in root.iter(f"{W}ins") if list(d.iter(f"{W}drawing"))]
+    assert [c.excerpt for c in changed.changes][:2] == ["picture removed", "~~The flowchart~~"]

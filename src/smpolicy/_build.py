@@ -482,6 +482,7 @@ def _archive_and_redline(
 
     archive = workspace.path(workspace.config.archive_dir) / stem / f"v{previous.version}"
     old_markdown = ""
+    old_images = {}
     for fmt, output in sorted(previous.outputs.items()):
         source = workspace.root / output.path
         if source.is_file():
@@ -489,6 +490,8 @@ def _archive_and_redline(
             atomic_write(archive / source.name, data)
             if fmt == "md":
                 old_markdown = data.decode("utf-8")
+            elif fmt == "flowchart.png":
+                old_images[source.name] = Image(data)
     if not old_markdown:
         return
     images = {}
@@ -503,6 +506,7 @@ def _archive_and_redline(
         date=today.isoformat(),
         images=images,
         style=style,
+        old_images=old_images,
     )
     target = out / f"{stem}.redline.docx"
     manifest.check_writable(target, force=True)

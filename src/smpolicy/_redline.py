@@ -691,14 +691,24 @@ def redline(
     date: str,
     images: dict[str, Image] | None = None,
     style: HouseStyle | None = None,
+    old_images: dict[str, Image] | None = None,
 ) -> Redline:
     """The new version's DOCX with tracked changes from the old one, and the changes it shows.
 
     ``meta``, ``images`` and ``style`` are the new version's, as for its own DOCX; ``date``
-    (ISO) and ``author`` are recorded on every revision. Same inputs, same bytes.
+    (ISO) and ``author`` are recorded on every revision. A picture of ``old_images`` that
+    differs from the new version's (the flowchart, when its inputs changed) is shown
+    replaced. Same inputs, same bytes.
     """
     old_root, _ = parse_markdown(old_markdown)
     new_root, _ = parse_markdown(new_markdown)
+    images = dict(images or {})
+    for img in old_root.iter("img"):
+        name = img.get("src", "")
+        before = (old_images or {}).get(name)
+        if before is not None and (name not in images or images[name].data != before.data):
+            img.set("src", f"previous-{name}")  # a different picture: deleted, then inserted
+            images[f"previous-{name}"] = before
     toc = (toc_entries(old_root), toc_entries(new_root))
     merger = _Merger()
     merged = ET.Element("div")
@@ -725,10 +735,18 @@ def redline_docx(
     date: str,
     images: dict[str, Image] | None = None,
     style: HouseStyle | None = None,
+    old_images: dict[str, Image] | None = None,
 ) -> bytes:
     """A DOCX whose tracked changes turn the old version into the new one."""
     return redline(
-        old_markdown, new_markdown, meta, author=author, date=date, images=images, style=style
+        old_markdown,
+        new_markdown,
+        meta,
+        author=author,
+        date=date,
+        images=images,
+        style=style,
+        old_images=old_images,
     ).docx
 
 
