@@ -57,8 +57,9 @@ def smpolicy(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def reissued(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A workspace whose hospital policy was issued, then re-issued with a new platform and
-    a changed penalty amount."""
+    """A workspace whose hospital policy was issued, then re-issued with a new platform, a
+    stricter risk appetite (many rules, approvals and response times change) and a changed
+    penalty amount."""
     ws = tmp_path_factory.mktemp("redline") / "ws"
     assert smpolicy("init", str(ws), cwd=ws.parent).returncode == 0
     profile = ws / "profiles" / "hospital.yaml"
@@ -71,7 +72,9 @@ def reissued(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     text = profile.read_text()
     assert "tiktok, review_sites]" in text
-    profile.write_text(text.replace("tiktok, review_sites]", "tiktok, threads, review_sites]"))
+    assert "risk_appetite: balanced" in text
+    text = text.replace("tiktok, review_sites]", "tiktok, threads, review_sites]")
+    profile.write_text(text.replace("risk_appetite: balanced", "risk_appetite: conservative"))
     yaml = YAML()
     pack = ws / "packs" / "US-CA.yaml"
     data = yaml.load(pack.read_text())
@@ -149,24 +152,37 @@ def test_redline_is_the_policy_with_tracked_changes(reissued: Path) -> None:
     red = parts(policies / "hospital.redline.docx")
     document = red["word/document.xml"]
 
-    # Same package: styles, numbering, header, footer, picture, properties.
-    assert sorted(red) == sorted(policy)
+    # Same package: styles, numbering, header, footer, picture, properties; and the old
+    # flowchart (its response times changed with the risk appetite).
+    assert sorted(red) == sorted([*policy, "word/media/previous-hospital.flowchart.png"])
+    archived = reissued / "policies" / "archive" / "hospital" / "v1" / "hospital.flowchart.png"
+    assert red["word/media/previous-hospital.flowchart.png"] == archived.read_bytes()
     for name in (
         "word/styles.xml",
-        "word/numbering.xml",
         "word/header1.xml",
         "word/footer1.xml",
         "word/settings.xml",
-        "word/_rels/document.xml.rels",
         "word/media/hospital.flowchart.png",
         "docProps/core.xml",
     ):
         assert red[name] == policy[name], name
+    # List definitions as in the policy (deleted lists add numbering instances after them).
+    definitions = policy["word/numbering.xml"].split(b"<w:num ")[0]
+    assert red["word/numbering.xml"].startswith(definitions)
+
+    def targets(rels: bytes) -> set[bytes]:
+        return set(re.findall(rb'Type="[^"]+" Target="[^"]+"', rels))
+
+    policy_rels = targets(policy["word/_rels/document.xml.rels"])
+    assert policy_rels <= targets(red["word/_rels/document.xml.rels"])
     root = ET.fromstring(document)
     tables = len(list(root.iter(f"{W}tbl")))
     assert tables == len(list(ET.fromstring(policy["word/document.xml"]).iter(f"{W}tbl")))
     assert tables >= 20
-    assert len(list(root.iter(f"{W}drawing"))) == 1  # the flowchart
+    # The flowchart: the old one deleted, the new one inserted.
+    assert len(list(root.iter(f"{W}drawing"))) == 2
+    for kind in ("ins", "del"):
+        assert any(list(rev.iter(f"{W}drawing")) for rev in root.iter(f"{W}{kind}"))
     numbered = [
         p
         for p in root.iter(f"{W}p")
@@ -236,12 +252,15 @@ def _pandoc_words(path: Path, *options: str) -> list[str]:
         text=True,
         check=True,
     ).stdout
-    # The redline writes heading numbers out; the policy numbers them automatically.
+    # The redline writes the new version's heading numbers out, and those of ordered lists
+    # with changes; the policy numbers them automatically, so numbers are left out.
     # (pandoc also marks a heading whose numbering is switched off as a list paragraph.)
     markdown = re.sub(r"(?m)^(#+ )\d+(?:\.\d+)*\.?\s+", r"\1", markdown)
+    markdown = re.sub(r"(?m)^(\s*)(\d+|[a-z]{1,4})\\?\.\s+", r"\1", markdown)
     markdown = re.sub(r"(?m) \{#[\w-]+ \.list-paragraph\}$", "", markdown)
     # Bookmark names are numbered in document order, and the redline has more headings.
     markdown = re.sub(r"#_s\d{4}\b", "", markdown)
+    markdown = markdown.replace("media/previous-", "media/")  # the old flowchart
     return re.findall(r"\w+", markdown)
 
 
@@ -268,7 +287,7 @@ def test_docx2python_reads_the_redline(reissued: Path) -> None:
     with docx2python.docx2python(reissued / "policies" / "hospital.redline.docx") as content:
         text = content.text
         assert "26,234" in text and "Threads" in text
-        assert len(content.images) == 1
+        assert len(content.images) == 2  # the flowchart, new and old
 
 
 def test_same_inputs_give_the_same_bytes(reissued: Path) -> None:
@@ -400,7 +419,7 @@ def test_libreoffice_shows_the_new_heading_numbers(reissued: Path, tmp_path: Pat
         heading.search(texts["hospital.redline.docx"]),
     )
     assert policy and red and red.group(1) == policy.group(1) and red.group(2) is None
-    assert not re.search(r"\d\[\d+(\.\d+)*\.?\]", texts["hospital.redline.docx"])
+    assert not re.search(r"\[[\da-z]{1,4}(\.\d+)*\.?\]", texts["hospital.redline.docx"])
     assert "Page 1 of" in texts["hospital.redline.docx"]
 
 
@@ -437,6 +456,11 @@ def test_ordered_list_shows_the_new_numbers_only() -> None:
     untouched, _ = _document("1. one\n2. two\n", "1. one\n2. two\n\nMore.\n")
     numids = [n.get(f"{W}val") for n in untouched.iter(f"{W}numId")]
     assert numids == ["2", "2"]
+    # Words changed inside an item are enough (LibreOffice would show "6.[2.]").
+    reworded, _ = _document("1. one\n2. two\n", "1. one\n2. two and more\n")
+    assert [n.get(f"{W}val") for n in reworded.iter(f"{W}numId")] == ["0", "0"]
+    nested, _ = _document("1. one\n    1. inner\n2. two\n", "1. one\n    1. inner new\n2. two\n")
+    assert [label(p) for p in nested.iter(f"{W}p")] == ["1.\tone", "a.\tinner new", "2.\ttwo"]
 
 
 def _paragraph_words(document: bytes, keep: str) -> list[str]:

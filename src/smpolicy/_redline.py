@@ -313,6 +313,7 @@ class _RedlineWriter(DocxWriter):
         self.counters = [0, 0, 0]
         self.number = ""  # the number of the heading or list item being written, for _para
         self.list_counts: dict[int, int] = {}
+        self.tracked: dict[int, bool] = {}
         self.section = ""  # the heading the paragraphs being written are under
         # The table row being written: its first cell's text and its change so far.
         self.row_label: str | None = None
@@ -489,8 +490,12 @@ class _RedlineWriter(DocxWriter):
         return self._para(elem, style, extra_ppr=layout)
 
     def _item_numbering(self, elem: ET.Element, item: ET.Element, depth: int, numpr: str) -> str:
-        """Numbers written out, as for headings, in an ordered list with tracked items."""
-        if elem.tag != "ol" or not any(li.get(REV) for li in elem if li.tag == "li"):
+        """Numbers written out, as for headings, in an ordered list with tracked changes.
+
+        LibreOffice shows such a list's items as "6.[2.]" (a number of its own, then the
+        old one), even when only words inside an item changed.
+        """
+        if elem.tag != "ol" or not self._tracked(elem):
             return numpr
         level = min(depth, 4)
         indent = 360 * (level + 1) + 360
@@ -503,6 +508,15 @@ class _RedlineWriter(DocxWriter):
             f'<w:tabs><w:tab w:val="left" w:pos="{indent}"/></w:tabs>'
             f'<w:ind w:left="{indent}" w:hanging="360"/>'
         )
+
+    def _tracked(self, elem: ET.Element) -> bool:
+        """Whether anything in ``elem`` is inserted, deleted or changed."""
+        key = id(elem)
+        if key not in self.tracked:
+            self.tracked[key] = any(
+                node.get(REV) is not None or id(node) in self.partners for node in elem.iter()
+            )
+        return self.tracked[key]
 
     # -- tables ------------------------------------------------------------------------------
     def _layout_rows(self, rows: list[tuple[bool, ET.Element]]) -> list[tuple[bool, ET.Element]]:
