@@ -475,12 +475,7 @@ class _RedlineWriter(DocxWriter):
                 self.section = _words(elem)
             return self._para(elem, style)
         indent = HEADING_INDENTS[level - 1]
-        # CT_PPr order: numPr, tabs, ind; CT_NumPr: ilvl, numId.
-        layout = (
-            f'<w:numPr><w:ilvl w:val="{level - 1}"/><w:numId w:val="0"/></w:numPr>'
-            f'<w:tabs><w:tab w:val="left" w:pos="{indent}"/></w:tabs>'
-            f'<w:ind w:left="{indent}" w:hanging="{indent}"/>'
-        )
+        layout = _number_layout(level - 1, indent, 0 if mark == DEL else indent)
         if mark != DEL:  # a deleted heading takes no number
             self.counters[level - 1] += 1
             self.counters[level:] = [0] * (3 - level)
@@ -503,11 +498,7 @@ class _RedlineWriter(DocxWriter):
             count = self.list_counts.get(id(elem), 0) + 1
             self.list_counts[id(elem)] = count
             self.number = f"{_list_number(count, level)}\t"
-        return (
-            f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="0"/></w:numPr>'
-            f'<w:tabs><w:tab w:val="left" w:pos="{indent}"/></w:tabs>'
-            f'<w:ind w:left="{indent}" w:hanging="360"/>'
-        )
+        return _number_layout(level, indent, 0 if item.get(REV) == DEL else 360)
 
     def _tracked(self, elem: ET.Element) -> bool:
         """Whether anything in ``elem`` is inserted, deleted or changed."""
@@ -649,6 +640,18 @@ def _as_deleted(runs: str) -> str:
         runs.replace('<w:t xml:space="preserve">', '<w:delText xml:space="preserve">')
         .replace("<w:t>", "<w:delText>")
         .replace("</w:t>", "</w:delText>")
+    )
+
+
+def _number_layout(level: int, indent: int, hanging: int) -> str:
+    """Paragraph properties of a number written out: automatic numbering off (numId 0),
+    a tab stop and indents where the numbering would put them (none for a deleted, unnumbered
+    paragraph: its text lines up with the others')."""
+    # CT_PPr order: numPr, tabs, ind; CT_NumPr: ilvl, numId.
+    return (
+        f'<w:numPr><w:ilvl w:val="{level}"/><w:numId w:val="0"/></w:numPr>'
+        f'<w:tabs><w:tab w:val="left" w:pos="{indent}"/></w:tabs>'
+        f'<w:ind w:left="{indent}" w:hanging="{hanging}"/>'
     )
 
 
