@@ -587,3 +587,19 @@ def test_a_changed_picture_is_shown_replaced() -> None:
     assert [d.tag for d in root.iter(f"{W}del") if list(d.iter(f"{W}drawing"))]
     assert [d.tag for d in root.iter(f"{W}ins") if list(d.iter(f"{W}drawing"))]
     assert [c.excerpt for c in changed.changes][:2] == ["picture removed", "~~The flowchart~~"]
+
+
+def test_a_changed_paragraph_pairs_with_its_old_text_not_its_neighbour() -> None:
+    old = "# Rules\n\nAlpha beta gamma delta epsilon.\n\nReport every incident within 60 days of discovery.\n"
+    new = "# Rules\n\nReport every incident within 30 days of discovery.\n"
+    result = redline(old, new, META, author="R", date="2026-02-01")
+    assert [(c.old, c.new) for c in result.changes] == [
+        ("Alpha beta gamma delta epsilon.", ""),
+        (
+            "Report every incident within 60 days of discovery.",
+            "Report every incident within 30 days of discovery.",
+        ),
+    ]
+    assert (
+        result.changes[1].excerpt == "Report every incident within ~~60~~**30** days of discovery."
+    )

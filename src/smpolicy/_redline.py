@@ -121,30 +121,14 @@ class _Merger:
 
     def _replace(self, old: Sequence[ET.Element], new: Sequence[ET.Element]) -> list[ET.Element]:
         out: list[ET.Element] = []
-        matcher = difflib.SequenceMatcher(
-            None, [_kind(e) for e in old], [_kind(e) for e in new], autojunk=False
-        )
-        for op, i1, i2, j1, j2 in matcher.get_opcodes():
-            if op != "equal":
-                out.extend(_mark(e, DEL) for e in old[i1:i2])
-                out.extend(_mark(e, INS) for e in new[j1:j2])
-                continue
-            for before, after in zip(old[i1:i2], new[j1:j2], strict=True):
-                if self._pairable(before, after):
-                    out.append(self._pair(before, after))
-                else:
-                    out.extend((_mark(before, DEL), _mark(after, INS)))
+        for before, after in _align(old, new):
+            if before is not None and after is not None:
+                out.append(self._pair(before, after))
+            elif before is not None:
+                out.append(_mark(before, DEL))
+            elif after is not None:
+                out.append(_mark(after, INS))
         return out
-
-    @staticmethod
-    def _pairable(old: ET.Element, new: ET.Element) -> bool:
-        if _is_picture(old) or _is_picture(new):
-            return False
-        if old.tag == "table":
-            return _columns(old) == _columns(new) or _similarity(old, new) >= _SIMILAR
-        if old.tag in _CONTAINERS:
-            return True
-        return _similarity(old, new) >= _SIMILAR
 
     def _link(self, old: ET.Element, new: ET.Element) -> None:
         self.partners[id(new)] = old
@@ -180,6 +164,63 @@ class _Merger:
         new_inline = [c for c in new if c.tag not in _BLOCKS]
         new_blocks = [c for c in new if c.tag in _BLOCKS]
         new[:] = new_inline + self.children(old_blocks, new_blocks)
+
+
+def _affinity(old: ET.Element, new: ET.Element) -> float:
+    """How well ``old`` pairs with ``new``: 0 when they are better replaced whole."""
+    if _kind(old) != _kind(new) or _is_picture(old) or _is_picture(new):
+        return 0.0
+    if old.tag == "table" and _columns(old) != _columns(new):
+        similarity = _similarity(old, new)
+        return similarity if similarity >= _SIMILAR else 0.0
+    if old.tag in _CONTAINERS:
+        return 0.5 + _similarity(old, new)  # a list or a table is changed, rarely replaced
+    similarity = _similarity(old, new)
+    return similarity if similarity >= _SIMILAR else 0.0
+
+
+_ALIGN_LIMIT = 400  # pairs scored at most; past it, blocks are paired in order
+
+
+def _align(
+    old: Sequence[ET.Element], new: Sequence[ET.Element]
+) -> list[tuple[ET.Element | None, ET.Element | None]]:
+    """Pair blocks in order, the most alike (of one kind): the deleted and inserted blocks
+    around the pairs come unpaired (deletions before insertions)."""
+    n, m = len(old), len(new)
+    if n * m > _ALIGN_LIMIT:
+        score = [
+            [_affinity(o, w) if i == j else 0.0 for j, w in enumerate(new)]
+            for i, o in enumerate(old)
+        ]
+    else:
+        score = [[_affinity(o, w) for w in new] for o in old]
+    # best[i][j]: the best total over old[i:] and new[j:] (a monotone matching).
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            pair = best[i + 1][j + 1] + score[i][j] if score[i][j] > 0 else -1.0
+            best[i][j] = max(best[i + 1][j], best[i][j + 1], pair)
+    out: list[tuple[ET.Element | None, ET.Element | None]] = []
+    pending_old: list[ET.Element] = []
+    pending_new: list[ET.Element] = []
+    i = j = 0
+    while i < n and j < m:
+        if score[i][j] > 0 and best[i][j] == best[i + 1][j + 1] + score[i][j]:
+            out.extend((o, None) for o in pending_old)
+            out.extend((None, w) for w in pending_new)
+            pending_old, pending_new = [], []
+            out.append((old[i], new[j]))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            pending_old.append(old[i])
+            i += 1
+        else:
+            pending_new.append(new[j])
+            j += 1
+    out.extend((o, None) for o in [*pending_old, *old[i:]])
+    out.extend((None, w) for w in [*pending_new, *new[j:]])
+    return out
 
 
 def _columns(table: ET.Element) -> int:
