@@ -61,7 +61,7 @@ class Redline:
 
     @property
     def changed_paragraphs(self) -> int:
-        """How many paragraphs (table cells included) were inserted, deleted or changed."""
+        """How many paragraphs were inserted, deleted or changed (a table row counts once)."""
         return len(self.changes)
 
 
