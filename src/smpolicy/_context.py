@@ -181,6 +181,7 @@ def build_context(
         "countries": countries,
         "terms": primary.terms,
         "jurisdictions": list(facts.packs),
+        "uncovered": facts.uncovered,
         "has_jurisdiction": has_jurisdiction,
         "topic": topic,
         "has_fact": has_fact,
