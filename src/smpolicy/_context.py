@@ -15,6 +15,50 @@ from .errors import TemplateError
 
 CURRENCY = {"usd": "US$", "eur": "€", "gbp": "£", "cad": "C$", "aud": "A$"}
 
+# The organization's own word for the people it serves (singular, plural), by type.
+PEOPLE_WORDS: dict[str, tuple[str, str]] = {
+    "long_term_care": ("resident", "residents"),
+    "payer": ("member", "members"),
+    "behavioral_health": ("client", "clients"),
+    "public_health": ("client", "clients"),
+}
+# Workforce size bands: (name, largest headcount in the band).
+SIZE_BANDS: tuple[tuple[str, int], ...] = (
+    ("small", 25),
+    ("medium", 250),
+    ("large", 2_500),
+    ("very_large", 10_000_000),
+)
+# Controls a small team cannot run as the risk appetite sets them for larger ones: the setting
+# used instead, by band and appetite (a missing appetite keeps the pack's setting).
+BAND_CONTROLS: dict[str, dict[str, dict[str, str | int]]] = {
+    "small": {
+        "routine_post_approval": {
+            "conservative": "the communications lead approves every post; a second person "
+            "checks any post about health or about the people we serve",
+            "balanced": "the communications lead approves every post",
+        },
+        "patient_content_approval": {
+            "conservative": "the privacy officer, after the signed authorization is on file; "
+            "legal advice is taken when the privacy officer is unsure",
+        },
+        "monitoring": {
+            "conservative": "twice each business day, with platform notifications switched on",
+            "balanced": "once each business day, with platform notifications switched on",
+            "permissive": "once each business day",
+        },
+        "paid_promotion_review": {
+            "conservative": "communications lead and privacy officer; legal advice when a claim "
+            "is new",
+        },
+    },
+    "medium": {
+        "monitoring": {
+            "conservative": "every 4 hours during business hours, with keyword alerts",
+        },
+    },
+}
+
 
 def format_value(key: str, value: object) -> str:
     """Human form of a pack value, by the unit its key ends in."""
@@ -91,6 +135,93 @@ def mail(contact: Contact) -> MdSafe:
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
 
 
+def size_band(workforce: int) -> str:
+    """'small' (up to 25), 'medium' (26-250), 'large' (251-2,500) or 'very_large'."""
+    return next(name for name, top in SIZE_BANDS if workforce <= top)
+
+
+def effective_controls(profile: Profile, controls: dict[str, Any]) -> dict[str, Any]:
+    """The risk appetite's controls, adjusted to what a team of this size can run."""
+    band = BAND_CONTROLS.get(size_band(profile.organization.workforce_size), {})
+    result = dict(controls)
+    for key, by_appetite in band.items():
+        if key in result and profile.risk_appetite in by_appetite:
+            result[key] = by_appetite[profile.risk_appetite]
+    return result
+
+
+def people_words(profile: Profile) -> tuple[str, str]:
+    """The word for the people the organization serves, singular and plural."""
+    care_setting = getattr(profile.organization, "care_setting", None)
+    if care_setting == "home_health":
+        return ("client", "clients")
+    return PEOPLE_WORDS.get(profile.organization.type, ("patient", "patients"))
+
+
+def executive_title(profile: Profile) -> str:
+    """Who leads in a critical event: the approver of the policy."""
+    return profile.policy.approved_by.title
+
+
+def answer_conflicts(profile: Profile, facts: FactSet) -> list[str]:
+    """One line per pair of profile answers that pull against each other, naming the winner.
+
+    The policy states the resolved rule; these lines tell the person who gave the answers.
+    """
+    accounts = profile.official_accounts
+    person, _ = people_words(profile)
+    lines: list[str] = []
+    testimonials = facts.obligation("testimonials")
+    banned_by = (
+        testimonials.entry.jurisdiction
+        if testimonials is not None and testimonials.value == "prohibited"
+        else None
+    )
+    if accounts.features_patient_stories and banned_by:
+        lines.append(
+            f"official_accounts.features_patient_stories is yes but the law of {banned_by} "
+            f"bans testimonials about care; the law wins: {person} stories are published only "
+            "where they are not testimonials, with written consent"
+        )
+    elif accounts.features_patient_stories and profile.risk_appetite == "conservative":
+        lines.append(
+            "official_accounts.features_patient_stories is yes but risk_appetite: conservative "
+            f"does not use {person} testimonials; risk_appetite wins: no {person} stories "
+            "without a written exception from the policy owner and the privacy officer"
+        )
+    rx_ban = facts.obligation("rx_promotion_to_public")
+    if (
+        accounts.works_with_influencers
+        and profile.organization.type in ("manufacturer", "pharmacy")
+        and rx_ban is not None
+        and rx_ban.value == "prohibited"
+    ):
+        lines.append(
+            "official_accounts.works_with_influencers is yes but the law of "
+            f"{rx_ban.entry.jurisdiction} bans promoting prescription-only medicines to the "
+            "public; the law wins: influencers never mention prescription-only products"
+        )
+    elif accounts.works_with_influencers and profile.risk_appetite == "conservative":
+        lines.append(
+            "official_accounts.works_with_influencers is yes but risk_appetite: conservative "
+            "has legal counsel review every paid post; risk_appetite wins: counsel approves "
+            "each influencer contract and each influencer post before it is published"
+        )
+    if (
+        not accounts.moderates_comments
+        and accounts.features_patient_stories
+        and not banned_by
+        and profile.risk_appetite != "conservative"
+    ):
+        lines.append(
+            "official_accounts.moderates_comments is no but official_accounts."
+            f"features_patient_stories is yes; features_patient_stories wins for those posts: "
+            f"comments under a post that features a {person} are reviewed and hidden when "
+            "they disclose health details"
+        )
+    return lines
+
+
 def build_context(
     profile: Profile,
     facts: FactSet,
@@ -147,6 +278,44 @@ def build_context(
         listed = ", ".join(f"{n} in {area}" for n, area in found)
         return MdSafe("the local emergency number" + (f" ({md_escape(listed)})" if found else ""))
 
+    country = countries[0].jurisdiction if countries else "US"
+    person, people = people_words(profile)
+    band = size_band(org.workforce_size)
+    nhs_like = org.public_sector or org.type in (
+        "hospital",
+        "academic_medical_center",
+        "clinic",
+        "behavioral_health",
+        "public_health",
+    )
+    vocab = {
+        "research_board": {
+            "US": "Institutional Review Board (IRB)",
+            "GB": "research ethics committee",
+            "CA": "research ethics board (REB)",
+            "AU": "human research ethics committee (HREC)",
+        }.get(country, "research ethics committee"),
+        "speak_up": {
+            "US": "the compliance hotline",
+            "GB": "the Freedom to Speak Up Guardian"
+            if nhs_like
+            else "the whistleblowing procedure",
+        }.get(country, "the speak-up or whistleblowing procedure"),
+        "public_health_authority": {
+            "US": "the state or local health department",
+            "GB": "the UK Health Security Agency and the local Director of Public Health",
+            "CA": "the local Medical Officer of Health"
+            if "CA-ON" in facts.packs
+            else "the provincial or local public health authority",
+            "AU": "the state or territory health department",
+        }.get(country, "the national or regional public health authority"),
+        "local_laws": {
+            "US": "state laws",
+            "CA": "provincial laws",
+            "AU": "state and territory laws",
+        }.get(country, "national laws"),
+    }
+
     def crisis_line() -> MdSafe:
         """The crisis line of the selected country, or 'a crisis line'."""
         found = numbers("crisis_line")
@@ -163,7 +332,12 @@ def build_context(
         "platforms": sorted(platforms, key=list(profile.platforms).index),
         "has_platform": lambda *names: bool(platforms.intersection(names)),
         "risk": profile.risk_appetite,
-        "controls": controls,
+        "controls": effective_controls(profile, controls),
+        "band": band,
+        "person": person,
+        "people": people,
+        "vocab": vocab,
+        "country": country,
         "accounts": profile.official_accounts,
         "contacts": contacts,
         "owner": contacts.policy_owner,
