@@ -22,7 +22,7 @@ from ._packmodel import PackEntry
 from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
-from ._regpack import FactSet, select_facts
+from ._regpack import FactSet, applicant_from, select_facts
 from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
@@ -107,6 +107,7 @@ def render_policy(
         org_type=profile.organization.type,
         public_sector=profile.organization.public_sector,
         source=source,
+        applicant=applicant_from(_flat_org(profile)),
     )
     fingerprint = inputs_fingerprint(profile, facts, pack)
     context, citations = build_context(
@@ -125,6 +126,11 @@ def render_policy(
     return Rendered(
         profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
     )
+
+
+def _flat_org(profile: Profile) -> dict[str, object]:
+    """The organization's answers as flat 'organization.<field>' values."""
+    return {f"organization.{k}": v for k, v in profile.organization.model_dump().items()}
 
 
 def policy_language(facts: FactSet) -> str:
