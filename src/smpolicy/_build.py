@@ -23,6 +23,7 @@ from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
 from ._regpack import FactSet, applicant_from, select_facts
+from ._mdtree import number_headings, tidy_markdown
 from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
@@ -121,6 +122,7 @@ def render_policy(
         next_review=next_review,
     )
     markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
+    markdown = tidy_markdown(number_headings(markdown))
     markdown = respell(markdown, policy_language(facts), _proper_names(profile, facts))
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
     return Rendered(
@@ -180,7 +182,7 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
         date=profile.policy.effective_date.isoformat(),
         organization=org.name,
         header_text=f"{org.name}\t{title}",
-        footer_text=f"{profile.policy.number} · version {rendered.version} · build {rendered.fingerprint}",
+        footer_text=f"{profile.policy.number} · version {rendered.version}",
         version=rendered.version,
         generator=f"smpolicy {__version__}",
     )
@@ -188,14 +190,18 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
 
 def flowchart_png(rendered: Rendered) -> bytes:
     """The Appendix C flowchart for this policy, drawn from its controls and contacts."""
-    from ._flowchart import draw_flowchart, tiers_for  # noqa: PLC0415
+    from ._context import effective_controls, misinformation_tiers  # noqa: PLC0415
+    from ._flowchart import Tier, draw_flowchart  # noqa: PLC0415
 
     profile = rendered.profile
-    controls = rendered.template_pack.controls_for(profile.risk_appetite)
-    comms = profile.contacts.communications_lead.title
-    tiers = tiers_for(
-        controls, comms, profile.contacts.privacy_officer.title, profile.policy.approved_by.title
+    controls = effective_controls(
+        profile, rendered.template_pack.controls_for(profile.risk_appetite)
     )
+    comms = profile.contacts.communications_lead.title
+    tiers = [
+        Tier(t["name"], t["timing"][:1].upper() + t["timing"][1:], t["approver"])
+        for t in misinformation_tiers(profile, controls)
+    ]
     return draw_flowchart(tiers, monitor=str(controls["monitoring"]), decider=comms)
 
 

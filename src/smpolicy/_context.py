@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +85,20 @@ def value_label(key: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_WORDS = {"max": "maximum", "min": "minimum", "pct": "", "amp": "administrative penalty"}
+
+
+def value_phrase(key: str) -> str:
+    """'max_fine_turnover_pct' -> 'maximum fine, as a share of turnover' (lower case)."""
+    parts = key.split("_")
+    share = parts[-1] == "pct"
+    if parts[-1] in (*CURRENCY, "pct", "days", "hours", "years", "months", "date"):
+        parts = parts[:-1]
+    words = " ".join(_WORDS.get(p, p) for p in parts if _WORDS.get(p, p))
+    words = words.replace(" turnover", "").strip() if share else words
+    return f"{words}, as a share of annual turnover" if share else words
+
+
 def long_date(value: dt.date) -> str:
     """'1 January 2026' style (unambiguous in every English locale)."""
     return value.strftime("%-d %B %Y")
@@ -110,7 +125,7 @@ class Citations:
     def cite(self, ref: PackEntry | str) -> MdSafe:
         entry = self.entry(ref)
         self.used.setdefault(entry.id, entry)
-        return MdSafe(f"[{md_escape(entry.citation)}](#{anchor(entry.id)})")
+        return md_escape(entry.citation)
 
 
 def anchor(entry_id: str) -> MdSafe:
@@ -222,6 +237,96 @@ def answer_conflicts(profile: Profile, facts: FactSet) -> list[str]:
     return lines
 
 
+PLATFORM_NAMES = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "linkedin": "LinkedIn",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "threads": "Threads",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "reddit": "Reddit",
+    "snapchat": "Snapchat",
+    "pinterest": "Pinterest",
+    "whatsapp": "WhatsApp",
+    "doximity": "Doximity",
+    "review_sites": "review sites",
+}
+CLINICAL_LEADS = {
+    "hospital": "chief medical officer",
+    "academic_medical_center": "chief medical officer",
+    "clinic": "medical director",
+    "dental": "lead dentist",
+    "behavioral_health": "clinical director",
+    "long_term_care": "senior nurse or clinical lead",
+    "pharmacy": "pharmacist in charge",
+    "manufacturer": "head of medical affairs",
+    "payer": "medical director",
+    "public_health": "medical officer",
+    "telehealth": "medical director",
+    "nonprofit": "medical or scientific adviser",
+}
+
+
+def join_words(items: list[str], last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def stories_allowed(profile: Profile, facts: FactSet) -> bool:
+    """Whether official accounts publish stories about the people served (conflicts resolved)."""
+    testimonials = facts.obligation("testimonials")
+    return (
+        profile.official_accounts.features_patient_stories
+        and profile.risk_appetite != "conservative"
+        and not (testimonials is not None and testimonials.value == "prohibited")
+    )
+
+
+def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dict[str, str]]:
+    """The four severity tiers: the one source for section 5, Appendix C and the flowchart."""
+    comms = profile.contacts.communications_lead.title
+    privacy = profile.contacts.privacy_officer.title
+    lead = profile.policy.approved_by.title
+    clinical = CLINICAL_LEADS[profile.organization.type]
+    if size_band(profile.organization.workforce_size) == "small":
+        clinical = lead  # in a small organization its head also answers clinical questions
+    approver1 = join_words(list(dict.fromkeys([comms, f"the {clinical}", f"the {lead}"])))
+    approver2 = join_words(list(dict.fromkeys([comms, f"the {clinical}"])))
+    return [
+        {
+            "name": "Tier 1: critical",
+            "meaning": "an immediate risk to health or safety, or a false claim spreading fast "
+            "during an emergency",
+            "timing": f"first response within {controls['tier1_hours']} hours",
+            "approver": approver1,
+        },
+        {
+            "name": "Tier 2: significant",
+            "meaning": "a false claim about our services, staff or products that is spreading "
+            "or could change what people do about their health",
+            "timing": f"response within {controls['tier2_hours']} hours",
+            "approver": f"{approver2}; the {privacy} if a person could be identified",
+        },
+        {
+            "name": "Tier 3: minor",
+            "meaning": "an isolated or low-reach mistake",
+            "timing": f"decision within {controls['tier3_days']} business days",
+            "approver": comms,
+        },
+        {
+            "name": "Tier 4: monitor only",
+            "meaning": "satire, opinion, or a claim with no reach",
+            "timing": "log it and watch; no reply",
+            "approver": "the account team",
+        },
+    ]
+
+
 def build_context(
     profile: Profile,
     facts: FactSet,
@@ -278,9 +383,14 @@ def build_context(
         listed = ", ".join(f"{n} in {area}" for n, area in found)
         return MdSafe("the local emergency number" + (f" ({md_escape(listed)})" if found else ""))
 
+    effective = effective_controls(profile, controls)
+    terms = primary.terms
     country = countries[0].jurisdiction if countries else "US"
     person, people = people_words(profile)
+    short = terms.health_info_short if terms and len(countries) == 1 else f"{person} information"
+    info = short.replace("patient", person) if person != "patient" else short
     band = size_band(org.workforce_size)
+    policy_head = profile.policy.approved_by.title
     nhs_like = org.public_sector or org.type in (
         "hospital",
         "academic_medical_center",
@@ -316,6 +426,40 @@ def build_context(
         }.get(country, "national laws"),
     }
 
+    def roles(text: str) -> str:
+        """Generic role names in control settings replaced by the profile's titles."""
+        for generic, contact in (
+            ("the privacy officer", contacts.privacy_officer),
+            ("privacy officer", contacts.privacy_officer),
+            ("the communications lead", contacts.communications_lead),
+            ("communications lead", contacts.communications_lead),
+        ):
+            text = text.replace(
+                generic, ("the " if generic.startswith("the") else "") + contact.title
+            )
+        return text
+
+    def summary(ref: PackEntry | str) -> str:
+        """An entry's summary with its figures filled in from its values."""
+        entry = citations.entry(ref)
+        filler = getattr(entry, "fill", None)
+        return str(filler(entry.summary)) if filler else entry.summary
+
+    def figures(ref: PackEntry | str) -> str:
+        """Figures of an entry its summary does not already state, in words."""
+        entry = citations.entry(ref)
+        shown = set(re.findall(r"\{([a-z0-9_]+)\}", entry.summary))
+        text = summary(entry)
+        parts = [
+            f"{value_phrase(k)}: {format_value(k, v)}"
+            for k, v in entry.values.items()
+            if k not in shown
+            and not isinstance(v, str)
+            and format_value(k, v) not in text
+            and str(v) not in text
+        ]
+        return "; ".join(parts)
+
     def crisis_line() -> MdSafe:
         """The crisis line of the selected country, or 'a crisis line'."""
         found = numbers("crisis_line")
@@ -332,7 +476,20 @@ def build_context(
         "platforms": sorted(platforms, key=list(profile.platforms).index),
         "has_platform": lambda *names: bool(platforms.intersection(names)),
         "risk": profile.risk_appetite,
-        "controls": effective_controls(profile, controls),
+        "controls": effective,
+        "tiers": misinformation_tiers(profile, effective),
+        "stories": stories_allowed(profile, facts),
+        "roles": roles,
+        "summary": summary,
+        "figures": figures,
+        "join": join_words,
+        "cap": lambda text: str(text)[:1].upper() + str(text)[1:],
+        "platform_names": PLATFORM_NAMES,
+        "named_platforms": [PLATFORM_NAMES[p] for p in profile.platforms if p != "review_sites"],
+        "clin_lead": policy_head if band == "small" else CLINICAL_LEADS[org.type],
+        "info": info,
+        "consent_term": terms.consent if len(countries) == 1 and terms else "consent",
+        "single_site": org.workforce_size <= 250,
         "band": band,
         "person": person,
         "people": people,

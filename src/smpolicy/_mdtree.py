@@ -77,6 +77,11 @@ def number_headings(markdown: str) -> str:
     return "\n".join(out)
 
 
+def tidy_markdown(markdown: str) -> str:
+    """Small typographic repairs: a name ending in a full stop at the end of a sentence."""
+    return re.sub(r"(?<=\w\.)\.(?![.\w])", "", markdown)
+
+
 def _slugify(value: str, separator: str) -> str:
     out = []
     for char in value.lower():
