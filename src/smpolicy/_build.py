@@ -12,18 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._context import build_context
+from ._context import answer_conflicts, build_context
 from ._docx import DocxMeta, DocxWriter, Image
 from ._flowchart import ALT_TEXT
 from ._fsutil import Manifest, atomic_write, ensure_dir
 from ._html import render_html
-from ._mdtree import parse_markdown
+from ._mdtree import number_headings, parse_markdown, tidy_markdown
 from ._packmodel import PackEntry
 from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
 from ._regpack import FactSet, applicant_from, select_facts
-from ._mdtree import number_headings, tidy_markdown
 from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
@@ -73,6 +72,7 @@ class BuildResult:
     rendered: Rendered | None = None
     reasons: list[str] = field(default_factory=list)
     version: int = 1
+    warnings: list[str] = field(default_factory=list)  # conflicting profile answers
 
 
 def inputs_fingerprint(profile: Profile, facts: FactSet, pack: TemplatePack) -> str:
@@ -309,6 +309,7 @@ def build_policy(
         manifest, targets = _claim_outputs(out, stem, payloads, force=force)
         _write_outputs(manifest, targets, payloads, result)
         result.rendered = rendered
+        result.warnings = answer_conflicts(rendered.profile, rendered.facts)
         return result
 
     return _build_in_workspace(
@@ -461,6 +462,7 @@ def _build_in_workspace(
     with locked(workspace.root / ".smpolicy.lock.lock"):
         store_policy(workspace.lock_path, stem, entry)  # keeps what other builds stored meanwhile
     result.rendered = rendered
+    result.warnings = answer_conflicts(rendered.profile, rendered.facts)
     result.reasons = reasons
     result.version = version
     return result

@@ -72,7 +72,8 @@ def number_headings(markdown: str) -> str:
                 counters[level - 1] += 1
                 counters[level:] = [0] * (3 - level)
                 number = ".".join(str(n) for n in counters[:level])
-                line = f"{match.group(1)} {number}{'.' if level == 1 else ''} {text}"
+                out.append(f"{match.group(1)} {number}{'.' if level == 1 else ''} {text}")
+                continue
         out.append(line)
     return "\n".join(out)
 

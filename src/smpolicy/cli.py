@@ -172,6 +172,8 @@ def build(
             if isinstance(result, SmpolicyError):
                 failures.append(result)
                 continue
+            for line in result.warnings:
+                click.echo(f"{profile}: warning: {line}", err=True)
             if result.reasons:
                 click.echo(f"{profile}: issued version {result.version}:", err=True)
                 for reason in result.reasons:
