@@ -99,6 +99,34 @@ def value_phrase(key: str) -> str:
     return f"{words}, as a share of annual turnover" if share else words
 
 
+_CHANGE = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+) (\S+) -> (\S+?)(?=[;,]|$| )")
+_EFFECTIVE = re.compile(r" \(effective \d{4}-\d{2}-\d{2}\)")
+
+
+def _as_value(key: str, raw: str) -> object:
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return float(raw)
+        except ValueError:
+            try:
+                return dt.date.fromisoformat(raw)
+            except ValueError:
+                return raw
+
+
+def reader_reason(reason: str) -> str:
+    """A lock reason in the reader's words: no internal keys, no misleading entry dates."""
+    reason = _EFFECTIVE.sub("", reason)
+    return _CHANGE.sub(
+        lambda m: f"{value_phrase(m.group(1))} from "
+        f"{format_value(m.group(1), _as_value(m.group(1), m.group(2)))} to "
+        f"{format_value(m.group(1), _as_value(m.group(1), m.group(3)))}",
+        reason,
+    )
+
+
 def long_date(value: dt.date) -> str:
     """'1 January 2026' style (unambiguous in every English locale)."""
     return value.strftime("%-d %B %Y")
@@ -295,8 +323,10 @@ def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dic
     clinical = CLINICAL_LEADS[profile.organization.type]
     if size_band(profile.organization.workforce_size) == "small":
         clinical = lead  # in a small organization its head also answers clinical questions
-    approver1 = join_words(list(dict.fromkeys([comms, f"the {clinical}", f"the {lead}"])))
-    approver2 = join_words(list(dict.fromkeys([comms, f"the {clinical}"])))
+    others1 = [t for t in dict.fromkeys([f"the {clinical}", f"the {lead}"]) if t != f"the {comms}"]
+    others2 = [t for t in [f"the {clinical}"] if t != f"the {comms}"]
+    approver1 = f"{comms}, with {join_words(others1)}" if others1 else comms
+    approver2 = f"{comms}, with {join_words(others2)}" if others2 else comms
     return [
         {
             "name": "Tier 1: critical",
@@ -386,6 +416,11 @@ def build_context(
     effective = effective_controls(profile, controls)
     terms = primary.terms
     country = countries[0].jurisdiction if countries else "US"
+    if country != "US":  # "authorization" is the HIPAA word; elsewhere the law says consent
+        effective = {
+            k: v.replace("authorization", "consent") if isinstance(v, str) else v
+            for k, v in effective.items()
+        }
     person, people = people_words(profile)
     short = terms.health_info_short if terms and len(countries) == 1 else f"{person} information"
     info = short.replace("patient", person) if person != "patient" else short
@@ -505,7 +540,10 @@ def build_context(
         "policy": profile.policy,
         "version": version,
         "fingerprint": fingerprint,
-        "history": history,
+        "history": [
+            {**row, "reasons": [reader_reason(str(r)) for r in row.get("reasons", [])]}
+            for row in sorted(history, key=lambda row: int(row.get("version", 0)))
+        ],
         "next_review": next_review or profile.next_review(),
         "as_of": facts.as_of,
         "packs": facts.packs,
