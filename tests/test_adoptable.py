@@ -319,3 +319,51 @@ def test_build_prints_the_conflict(tmp_path: Path, make_profile) -> None:
     assert result.exit_code == 0, result.output
     warnings = [line for line in result.stderr.splitlines() if " wins" in line]
     assert len(warnings) == 1 and "features_patient_stories" in warnings[0]
+
+
+def test_scheduled_changes_render_as_a_table() -> None:
+    import datetime as dt
+
+    rendered = render_policy(profile("smile-dental"), as_of=dt.date(2024, 6, 1))
+    root, _ = parse_markdown(rendered.markdown)
+    blocks = list(root)
+    at = next(
+        i for i, e in enumerate(blocks) if "Changes already scheduled" in "".join(e.itertext())
+    )
+    following = [e.tag for e in blocks[at + 1 : at + 4]]
+    assert "table" in following, following
+    assert not any("|---" in "".join(e.itertext()) for e in root if e.tag == "p")
+
+
+def test_revision_history_in_version_order_in_the_reader_s_words() -> None:
+    import datetime as dt
+
+    history = [
+        {
+            "version": 2,
+            "date": dt.date(2027, 3, 1),
+            "reasons": [
+                "HIPAA Breach Notification Rule changed (effective 2009-09-23): "
+                "hhs_notice_500_plus_max_days 60 -> 30"
+            ],
+        },
+        {"version": 1, "date": dt.date(2026, 12, 1), "reasons": ["First issue"]},
+    ]
+    markdown = render_policy(profile("smile-dental"), history=history, version=2).markdown
+    rows = re.findall(r"^\| (\d+) \| ([^|]+) \| ([^|]+) \|$", markdown, re.M)
+    assert [r[0] for r in rows] == ["1", "2"]
+    assert rows[0][1].strip() == "1 December 2026" and rows[1][1].strip() == "1 March 2027"
+    assert "hhs_notice" not in rows[1][2] and "effective 2009" not in rows[1][2]
+    assert "60 days to 30 days" in rows[1][2]
+
+
+def test_section_numbers_in_the_markdown() -> None:
+    markdown = policy("smile-dental")
+    assert re.search(r"^# 3\. Privacy and confidentiality$", markdown, re.M)
+    assert re.search(r"^## 3\.2 ", markdown, re.M)
+    assert re.search(r"^# Appendix A\. ", markdown, re.M)
+    root, _ = parse_markdown(markdown)
+    classes = {"".join(e.itertext()): e.get("class") for e in root if e.tag == "h1"}
+    assert classes["Privacy and confidentiality"] is None  # writers add the number themselves
+    assert classes["Social Media Policy"] == "title"
+    assert any(c == "appendix" for c in classes.values())

@@ -100,7 +100,8 @@ def check_policy(markdown: str, jurisdictions: list[str]) -> None:
     ids = {e.get("id") for e in root.iter() if e.get("id")}
     links = {a.get("href", "")[1:] for a in root.iter("a") if a.get("href", "").startswith("#")}
     assert links <= ids, f"links to nothing: {sorted(links - ids)}"
-    references = markdown.split("Legal references", 2)[-1].split("Not legal advice")[0]
+    references = re.split(r"^## [\d.]+ Legal references", markdown, flags=re.M)[-1]
+    references = references.partition("Not legal advice")[0]
     assert re.search(r"^- \*\*", references, re.M), "no legal references at all"
     names = {load_pack(default_pack_dir() / f"{c}.yaml").name for c in selected}
     listed = set(re.findall(r"^### [\d.]+ (.+)$", references, re.M))

@@ -120,9 +120,11 @@ def reader_reason(reason: str) -> str:
     """A lock reason in the reader's words: no internal keys, no misleading entry dates."""
     reason = _EFFECTIVE.sub("", reason)
     return _CHANGE.sub(
-        lambda m: f"{value_phrase(m.group(1))} from "
-        f"{format_value(m.group(1), _as_value(m.group(1), m.group(2)))} to "
-        f"{format_value(m.group(1), _as_value(m.group(1), m.group(3)))}",
+        lambda m: (
+            f"{value_phrase(m.group(1))} from "
+            f"{format_value(m.group(1), _as_value(m.group(1), m.group(2)))} to "
+            f"{format_value(m.group(1), _as_value(m.group(1), m.group(3)))}"
+        ),
         reason,
     )
 
