@@ -218,9 +218,10 @@ def test_no_us_terms_outside_the_us(stem: str) -> None:
 
 @pytest.mark.parametrize("stem", IDS)
 def test_people_served_are_named_in_the_organization_s_words(stem: str) -> None:
-    org_type = profile(stem).organization.type
+    org = profile(stem).organization
+    org_type = org.type
     text = plain(body(policy(stem)))
-    word = PEOPLE_WORD.get(org_type)
+    word = "client" if org.care_setting == "home_health" else PEOPLE_WORD.get(org_type)
     if word is None:
         if org_type != "manufacturer":  # a device maker may have no patients of its own
             assert len(re.findall(r"\bpatients?\b", text, re.I)) >= 10, f"{stem}: few patients"
@@ -250,6 +251,18 @@ def test_uk_vocabulary() -> None:
 def test_ontario_vocabulary() -> None:
     text = plain(policy("lakeshore-academic"))
     assert "Medical Officer of Health" in text
+
+
+def test_hipaa_words_only_where_hipaa_binds() -> None:
+    text = plain(body(policy("precision-devices")))
+    assert "PHI" not in text and "HIPAA" not in text
+    assert "PHI" in plain(body(policy("corner-drug")))
+
+
+def test_home_health_serves_clients() -> None:
+    text = plain(body(policy("brightpath-home-health")))
+    assert len(re.findall(r"\bclients?\b", text)) >= 10
+    assert not re.search(r"\bresidents?\b", text)
 
 
 def test_us_research_vocabulary() -> None:

@@ -203,6 +203,18 @@ def people_words(profile: Profile) -> tuple[str, str]:
     return PEOPLE_WORDS.get(profile.organization.type, ("patient", "patients"))
 
 
+# Entries that state or apply the HIPAA rules: not stated for organizations HIPAA does not bind.
+HIPAA_ENTRIES = ("us.hipaa.", "us.ocr.", "us.case.aha_v_becerra")
+
+
+def hipaa_binds(profile: Profile) -> bool:
+    """Whether HIPAA binds the organization (a covered entity or a business associate)."""
+    status = profile.organization.hipaa_status
+    if status is None:
+        status = "neither" if profile.organization.type == "manufacturer" else "covered_entity"
+    return status != "neither"
+
+
 def executive_title(profile: Profile) -> str:
     """Who leads in a critical event: the approver of the policy."""
     return profile.policy.approved_by.title
@@ -382,7 +394,10 @@ def build_context(
         return entry_id in facts.entries
 
     def topic(name: str, jurisdiction: str | None = None) -> list[PackEntry]:
-        return facts.topic(name, jurisdiction)
+        found = facts.topic(name, jurisdiction)
+        if not hipaa_binds(profile):  # the HIPAA rules do not bind this organization
+            found = [e for e in found if not e.id.startswith(HIPAA_ENTRIES)]
+        return found
 
     def has_jurisdiction(code: str) -> bool:
         return code in facts.packs
@@ -424,7 +439,13 @@ def build_context(
             for k, v in effective.items()
         }
     person, people = people_words(profile)
-    short = terms.health_info_short if terms and len(countries) == 1 else f"{person} information"
+    hipaa = hipaa_binds(profile)
+    if country == "US" and not hipaa:  # HIPAA's words are wrong for those it does not bind
+        short = "health information"
+    elif terms and len(countries) == 1:
+        short = terms.health_info_short
+    else:
+        short = f"{person} information"
     info = short.replace("patient", person) if person != "patient" else short
     band = size_band(org.workforce_size)
     policy_head = profile.policy.approved_by.title
@@ -525,7 +546,12 @@ def build_context(
         "named_platforms": [PLATFORM_NAMES[p] for p in profile.platforms if p != "review_sites"],
         "clin_lead": policy_head if band == "small" else CLINICAL_LEADS[org.type],
         "info": info,
-        "consent_term": terms.consent if len(countries) == 1 and terms else "consent",
+        "consent_term": (
+            terms.consent
+            if len(countries) == 1 and terms and (country != "US" or hipaa)
+            else "consent"
+        ),
+        "hipaa": hipaa,
         "single_site": org.workforce_size <= 250,
         "band": band,
         "person": person,
