@@ -329,14 +329,26 @@ def stories_allowed(profile: Profile, facts: FactSet) -> bool:
     )
 
 
+def _hours(count: object) -> str:
+    return f"{count} hour" if count == 1 else f"{count} hours"
+
+
+def clinical_lead(profile: Profile) -> str:
+    """Who answers clinical questions: the head of a small organization, a lead GP, ..."""
+    org = profile.organization
+    if size_band(org.workforce_size) == "small":
+        return profile.policy.approved_by.title
+    if org.type == "clinic" and org.practice_type == "primary_care":
+        return "lead GP" if "GB" in org.jurisdictions else "lead physician"
+    return CLINICAL_LEADS[org.type]
+
+
 def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dict[str, str]]:
     """The four severity tiers: the one source for section 5, Appendix C and the flowchart."""
     comms = profile.contacts.communications_lead.title
     privacy = profile.contacts.privacy_officer.title
     lead = profile.policy.approved_by.title
-    clinical = CLINICAL_LEADS[profile.organization.type]
-    if size_band(profile.organization.workforce_size) == "small":
-        clinical = lead  # in a small organization its head also answers clinical questions
+    clinical = clinical_lead(profile)
     others1 = [t for t in dict.fromkeys([f"the {clinical}", f"the {lead}"]) if t != f"the {comms}"]
     others2 = [t for t in [f"the {clinical}"] if t != f"the {comms}"]
     approver1 = f"{comms}, with {join_words(others1)}" if others1 else comms
@@ -346,14 +358,14 @@ def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dic
             "name": "Tier 1: critical",
             "meaning": "an immediate risk to health or safety, or a false claim spreading fast "
             "during an emergency",
-            "timing": f"first response within {controls['tier1_hours']} hours",
+            "timing": f"first response within {_hours(controls['tier1_hours'])}",
             "approver": approver1,
         },
         {
             "name": "Tier 2: significant",
             "meaning": "a false claim about our services, staff or products that is spreading "
             "or could change what people do about their health",
-            "timing": f"response within {controls['tier2_hours']} hours",
+            "timing": f"response within {_hours(controls['tier2_hours'])}",
             "approver": f"{approver2}; the {privacy} if a person could be identified",
         },
         {
@@ -448,7 +460,6 @@ def build_context(
         short = f"{person} information"
     info = short.replace("patient", person) if person != "patient" else short
     band = size_band(org.workforce_size)
-    policy_head = profile.policy.approved_by.title
     nhs_like = org.public_sector or org.type in (
         "hospital",
         "academic_medical_center",
@@ -544,7 +555,7 @@ def build_context(
         "cap": lambda text: str(text)[:1].upper() + str(text)[1:],
         "platform_names": PLATFORM_NAMES,
         "named_platforms": [PLATFORM_NAMES[p] for p in profile.platforms if p != "review_sites"],
-        "clin_lead": policy_head if band == "small" else CLINICAL_LEADS[org.type],
+        "clin_lead": clinical_lead(profile),
         "info": info,
         "consent_term": (
             terms.consent
