@@ -380,3 +380,16 @@ def test_section_numbers_in_the_markdown() -> None:
     assert classes["Privacy and confidentiality"] is None  # writers add the number themselves
     assert classes["Social Media Policy"] == "title"
     assert any(c == "appendix" for c in classes.values())
+
+
+@pytest.mark.parametrize("stem", IDS)
+def test_one_deadline_for_side_effects_seen_online(stem: str) -> None:
+    deadlines = set()
+    for sentence in sentences(plain(policy(stem))):
+        if re.search(r"side effect|adverse event", sentence, re.I):
+            deadlines.update(
+                re.findall(
+                    r"within \d+ (?:hours|business days?)|(?:same|one) business day", sentence
+                )
+            )
+    assert deadlines <= {"same business day"}, f"{stem}: {deadlines}"

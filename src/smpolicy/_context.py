@@ -563,6 +563,8 @@ def build_context(
             else "consent"
         ),
         "hipaa": hipaa,
+        # The one deadline for passing on a side effect seen online (sections, appendices).
+        "safety_deadline": "on the same business day",
         "single_site": org.workforce_size <= 250,
         "band": band,
         "person": person,
