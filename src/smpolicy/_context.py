@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
 
 from ._mdescape import MdSafe, md_escape
@@ -178,6 +179,21 @@ def mail(contact: Contact) -> MdSafe:
     """'Privacy Officer (privacy@example.org)' with a mailto link."""
     email = contact.email
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
+
+
+@cache
+def clauses() -> tuple[dict[str, Any], ...]:
+    """templates/clauses.yaml: each rule's section, title, audience and pack topics."""
+    from ._paths import builtin_dir  # noqa: PLC0415
+    from ._yaml import load_yaml  # noqa: PLC0415
+
+    data = load_yaml(builtin_dir("templates") / "clauses.yaml")
+    return tuple(dict(item) for item in data["clauses"])
+
+
+def sections_resting_on(entry: PackEntry) -> list[str]:
+    """The numbers of the sections whose rules rest on ``entry``'s topics."""
+    return [c["section"] for c in clauses() if set(c["topics"]) & set(entry.topics)]
 
 
 def size_band(workforce: int) -> str:
@@ -529,6 +545,18 @@ def build_context(
         ]
         return "; ".join(parts)
 
+    by_title = {e.title: e for p in facts.packs.values() for e in p.entries}
+
+    def touched(reason: str) -> str:
+        """A change to a pack entry, with the sections whose rules rest on it."""
+        for title, entry in by_title.items():
+            if reason.startswith(title):
+                numbers = sections_resting_on(entry)
+                if numbers:
+                    word = "section" if len(numbers) == 1 else "sections"
+                    return f"{reason} ({word} {join_words(numbers)})"
+        return reason
+
     def crisis_line() -> MdSafe:
         """The crisis line of the selected country, or 'a crisis line'."""
         found = numbers("crisis_line")
@@ -582,7 +610,7 @@ def build_context(
         "version": version,
         "fingerprint": fingerprint,
         "history": [
-            {**row, "reasons": [reader_reason(str(r)) for r in row.get("reasons", [])]}
+            {**row, "reasons": [touched(reader_reason(str(r))) for r in row.get("reasons", [])]}
             for row in sorted(history, key=lambda row: int(row.get("version", 0)))
         ],
         "next_review": next_review or profile.next_review(),
