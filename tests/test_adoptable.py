@@ -433,3 +433,16 @@ def test_revision_history_names_the_sections_a_change_touches() -> None:
     markdown = render_policy(profile("smile-dental"), history=history, version=2).markdown
     row = next(line for line in markdown.splitlines() if line.startswith("| 2 |"))
     assert "(section 3.7)" in row, row
+
+
+@pytest.mark.parametrize("stem", ["smile-dental", "millbrook-gp-surgery", "lakeshore-academic"])
+def test_flowchart_roles_are_those_of_section_5(stem: str) -> None:
+    from smpolicy._context import effective_controls, misinformation_tiers
+
+    prof = profile(stem)
+    rendered = render_policy(prof)
+    controls = effective_controls(prof, rendered.template_pack.controls_for(prof.risk_appetite))
+    section5 = rendered.markdown.split("## 5.1 ", 1)[1].split("## 5.2 ", 1)[0]
+    for tier in misinformation_tiers(prof, controls):
+        row = next(line for line in section5.splitlines() if line.startswith(f"| {tier['name']}"))
+        assert tier["approver"][1:] in row and tier["timing"][1:] in row, (tier, row)
