@@ -237,7 +237,7 @@ def test_libreoffice_renders_the_policy(tmp_path: Path, example: str) -> None:
     pdf = out / f"{example}.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert 30 <= pages <= 120
+    assert 15 <= pages <= 120  # policies fitted to the organization are shorter
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
