@@ -446,3 +446,23 @@ def test_flowchart_roles_are_those_of_section_5(stem: str) -> None:
     for tier in misinformation_tiers(prof, controls):
         row = next(line for line in section5.splitlines() if line.startswith(f"| {tier['name']}"))
         assert tier["approver"][1:] in row and tier["timing"][1:] in row, (tier, row)
+
+
+def test_wizard_prints_the_conflict(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from smpolicy.cli import cli
+
+    from .conftest import write_yaml
+
+    answers = write_yaml(
+        tmp_path / "answers.yaml",
+        profile_data(
+            official_accounts__features_patient_stories=True, risk_appetite="conservative"
+        ),
+    )
+    target = tmp_path / "new.yaml"
+    result = CliRunner().invoke(cli, ["wizard", str(target), "--answers", str(answers)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.stderr.splitlines() if " wins" in line]
+    assert len(warnings) == 1 and "risk_appetite wins" in warnings[0]

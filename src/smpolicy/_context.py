@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from ._mdescape import MdSafe, md_escape
@@ -397,6 +398,24 @@ def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dic
             "approver": "the account team",
         },
     ]
+
+
+def profile_conflicts(path: Path) -> list[str]:
+    """The conflict lines for the profile saved at ``path`` (the law as of its effective date)."""
+    from ._paths import builtin_dir  # noqa: PLC0415
+    from ._profile import load_profile  # noqa: PLC0415
+    from ._regpack import select_facts  # noqa: PLC0415
+
+    profile = load_profile(path)
+    facts = select_facts(
+        builtin_dir("regulations"),
+        profile.organization.jurisdictions,
+        as_of=profile.policy.effective_date,
+        org_type=profile.organization.type,
+        public_sector=profile.organization.public_sector,
+        source=str(path),
+    )
+    return answer_conflicts(profile, facts)
 
 
 def build_context(
