@@ -486,6 +486,12 @@ def build_context(
             for k, v in effective.items()
         }
     person, people = people_words(profile)
+    effective = {  # the settings speak of the people served in the organization's own word
+        k: re.sub(r"\bpatient\b", person, re.sub(r"\bpatients\b", people, v))
+        if isinstance(v, str)
+        else v
+        for k, v in effective.items()
+    }
     hipaa = hipaa_binds(profile)
     if country == "US" and not hipaa:  # HIPAA's words are wrong for those it does not bind
         short = "health information"
