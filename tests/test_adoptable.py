@@ -367,7 +367,7 @@ def test_revision_history_in_version_order_in_the_reader_s_words() -> None:
     assert [r[0] for r in rows] == ["1", "2"]
     assert rows[0][1].strip() == "1 December 2026" and rows[1][1].strip() == "1 March 2027"
     assert "hhs_notice" not in rows[1][2] and "effective 2009" not in rows[1][2]
-    assert "60 days to 30 days" in rows[1][2]
+    assert "is now 30 days" in rows[1][2]
 
 
 def test_section_numbers_in_the_markdown() -> None:

@@ -123,8 +123,7 @@ def reader_reason(reason: str) -> str:
     reason = _EFFECTIVE.sub("", reason)
     return _CHANGE.sub(
         lambda m: (
-            f"{value_phrase(m.group(1))} from "
-            f"{format_value(m.group(1), _as_value(m.group(1), m.group(2)))} to "
+            f"{value_phrase(m.group(1))} is now "
             f"{format_value(m.group(1), _as_value(m.group(1), m.group(3)))}"
         ),
         reason,

@@ -33,19 +33,20 @@ class _Classify(Treeprocessor):
     """
 
     def run(self, root: ET.Element) -> None:
-        titled = in_appendix = False
-        for elem in root:
-            if elem.tag not in ("h1", "h2", "h3", "h4"):
-                continue
+        headings = [e for e in root if e.tag in ("h1", "h2", "h3", "h4")]
+        # A document that numbers its sections has an unnumbered title; one that does not
+        # (a fragment, a legacy template) marks its title with an attribute list, if at all.
+        numbered = any(e.tag == "h1" and _NUMBER.match(e.text or "") for e in headings)
+        in_appendix = False
+        for elem in headings:
             text = elem.text or ""
-            if elem.tag == "h1" and not titled:
-                titled = True
-                elem.set("class", "title")
-                continue
             if elem.tag == "h1":
                 in_appendix = bool(_APPENDIX.match(text))
                 if in_appendix:
                     elem.set("class", "appendix")
+                elif numbered and not _NUMBER.match(text) and not elem.get("class"):
+                    elem.set("class", "title")
+                    continue
             if not in_appendix and elem.tag != "h4":
                 elem.text = _NUMBER.sub("", text, count=1)
 
