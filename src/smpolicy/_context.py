@@ -566,6 +566,7 @@ def build_context(
             and not isinstance(v, str)
             and format_value(k, v) not in text
             and str(v) not in text
+            and not (isinstance(v, int) and f"{v:,}" in text)
         ]
         return "; ".join(parts)
 
