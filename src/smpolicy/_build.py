@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._context import build_context
+from ._context import answer_conflicts, build_context
 from ._docx import DocxMeta, DocxWriter, Image
 from ._flowchart import ALT_TEXT
 from ._fsutil import Manifest, atomic_write, ensure_dir
 from ._html import render_html
-from ._mdtree import parse_markdown
+from ._mdtree import number_headings, parse_markdown, tidy_markdown
 from ._packmodel import PackEntry
 from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
@@ -74,6 +74,7 @@ class BuildResult:
     rendered: Rendered | None = None
     reasons: list[str] = field(default_factory=list)
     version: int = 1
+    warnings: list[str] = field(default_factory=list)  # conflicting profile answers
 
 
 def inputs_fingerprint(profile: Profile, facts: FactSet, pack: TemplatePack) -> str:
@@ -123,6 +124,7 @@ def render_policy(
         next_review=next_review,
     )
     markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
+    markdown = tidy_markdown(number_headings(markdown))
     markdown = respell(markdown, policy_language(facts), _proper_names(profile, facts))
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
     return Rendered(
@@ -182,7 +184,7 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
         date=profile.policy.effective_date.isoformat(),
         organization=org.name,
         header_text=f"{org.name}\t{title}",
-        footer_text=f"{profile.policy.number} · version {rendered.version} · build {rendered.fingerprint}",
+        footer_text=f"{profile.policy.number} · version {rendered.version}",
         version=rendered.version,
         generator=f"smpolicy {__version__}",
     )
@@ -190,14 +192,18 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
 
 def flowchart_png(rendered: Rendered) -> bytes:
     """The Appendix C flowchart for this policy, drawn from its controls and contacts."""
-    from ._flowchart import draw_flowchart, tiers_for  # noqa: PLC0415
+    from ._context import effective_controls, misinformation_tiers  # noqa: PLC0415
+    from ._flowchart import Tier, draw_flowchart  # noqa: PLC0415
 
     profile = rendered.profile
-    controls = rendered.template_pack.controls_for(profile.risk_appetite)
-    comms = profile.contacts.communications_lead.title
-    tiers = tiers_for(
-        controls, comms, profile.contacts.privacy_officer.title, profile.policy.approved_by.title
+    controls = effective_controls(
+        profile, rendered.template_pack.controls_for(profile.risk_appetite)
     )
+    comms = profile.contacts.communications_lead.title
+    tiers = [
+        Tier(t["name"], t["timing"][:1].upper() + t["timing"][1:], t["approver"])
+        for t in misinformation_tiers(profile, controls)
+    ]
     return draw_flowchart(tiers, monitor=str(controls["monitoring"]), decider=comms)
 
 
@@ -306,6 +312,7 @@ def build_policy(
         manifest, targets = _claim_outputs(out, stem, payloads, force=force)
         _write_outputs(manifest, targets, payloads, result)
         result.rendered = rendered
+        result.warnings = answer_conflicts(rendered.profile, rendered.facts)
         return result
 
     return _build_in_workspace(
@@ -460,6 +467,7 @@ def _build_in_workspace(
     with locked(workspace.root / ".smpolicy.lock.lock"):
         store_policy(workspace.lock_path, stem, entry)  # keeps what other builds stored meanwhile
     result.rendered = rendered
+    result.warnings = answer_conflicts(rendered.profile, rendered.facts)
     result.reasons = reasons
     result.version = version
     return result
