@@ -40,8 +40,10 @@ def data_dir(name: str) -> Path:
 
 
 def default_pack_dir() -> Path:
-    """The built-in regulation packs."""
-    return data_dir("regulations")
+    """The regulation packs builds use: smpolicy-packs when newer, else the built-in ones."""
+    from ._packset import current_pack_dir  # noqa: PLC0415
+
+    return current_pack_dir()
 
 
 def default_template_dir() -> Path:
@@ -341,7 +343,8 @@ def build_policy(
     if workspace is not None:
         cfg = workspace.config
         out = Path(out_dir) if out_dir is not None else workspace.path(cfg.output_dir)
-        pack_dir = pack_dir or (workspace.path(cfg.packs) if cfg.packs else None)
+        if pack_dir is None:
+            pack_dir, _warnings = workspace.pack_dir()
         template_dir = template_dir or (workspace.path(cfg.templates) if cfg.templates else None)
     else:
         out = Path(out_dir) if out_dir is not None else Path("out")
