@@ -195,7 +195,12 @@ def quiz_markdown(
             out += [f"**{number}.** {question.scenario}", ""]
             out += [f"- {_LETTERS[i]}. {choice}" for i, choice in enumerate(question.choices)]
             out.append("")
-    out += ["## Answer key", "", "| Question | Answer | Why | Policy section |", "|---|---|---|---|"]
+    out += [
+        "## Answer key",
+        "",
+        "| Question | Answer | Why | Policy section |",
+        "|---|---|---|---|",
+    ]
     for n, question in numbered:
         letter = _LETTERS[question.answer]
         out.append(f"| {n} | {letter} | {question.why} | {md_escape(question.section)} |")
