@@ -92,9 +92,9 @@ def test_build_writes_every_document_in_every_format(tmp_path: Path) -> None:
     from docx2python import docx2python
 
     out = tmp_path / "out"
+    profile = str(EXAMPLES / "smile-dental.yaml")
     result = subprocess.run(
-        [sys.executable, "-m", "smpolicy", "build", str(EXAMPLES / "smile-dental.yaml"), "--out"]
-        + [str(out)],
+        [sys.executable, "-m", "smpolicy", "build", profile, "--out", str(out)],
         capture_output=True,
         text=True,
         check=False,
