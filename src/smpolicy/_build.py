@@ -7,7 +7,7 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +63,7 @@ class Rendered:
     version: int
     fingerprint: str
     flowchart_name: str = "flowchart.png"
+    documents: dict[str, str] = field(default_factory=dict)  # audience documents, by name
 
 
 @dataclass
@@ -123,12 +124,28 @@ def render_policy(
         flowchart_name=flowchart_name,
         next_review=next_review,
     )
-    markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
+    env = pack.environment()
+    markdown = render_template(env, ENTRY_TEMPLATE, context)
     markdown = tidy_markdown(number_headings(markdown))
-    markdown = respell(markdown, policy_language(facts), _proper_names(profile, facts))
+    language, names = policy_language(facts), _proper_names(profile, facts)
+    markdown = respell(markdown, language, names)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
+    from ._audience import render_documents  # noqa: PLC0415
+
+    documents = {
+        name: respell(tidy_markdown(number_headings(text)), language, names)
+        for name, text in render_documents(pack, env, context, markdown).items()
+    }
     return Rendered(
-        profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
+        profile,
+        markdown,
+        facts,
+        dict(citations.used),
+        pack,
+        version,
+        fingerprint,
+        flowchart_name,
+        documents,
     )
 
 
@@ -259,10 +276,54 @@ def write_formats(
                 header=meta.header_text.replace("\t", " — "),
                 footer=meta.footer_text,
             ).encode("utf-8")
+    for name, text in rendered.documents.items():
+        results.update(_document_formats(rendered, name, text, formats, style))
     if "pdf" in formats:
         from ._pdf import docx_to_pdf  # noqa: PLC0415
 
         results["pdf"] = docx_to_pdf(results["docx"], "policy")
+    return results
+
+
+def _document_formats(
+    rendered: Rendered,
+    name: str,
+    markdown: str,
+    formats: tuple[str, ...],
+    style: HouseStyle | None,
+) -> dict[str, bytes]:
+    """One audience document in each requested format, keyed '<name>.<format>'."""
+    from ._audience import DOCUMENTS  # noqa: PLC0415
+
+    results: dict[str, bytes] = {}
+    if "md" in formats:
+        results[f"{name}.md"] = markdown.encode("utf-8")
+    if "docx" not in formats and "html" not in formats:
+        return results
+    root, _html_body = parse_markdown(markdown)
+    base = docx_meta(rendered)
+    title = f"{rendered.profile.policy.title}: {DOCUMENTS[name][1].lower()}"
+    meta = replace(base, title=title, subject=f"{DOCUMENTS[name][1]}: {base.subject}")
+    if "docx" in formats:
+        writer = DocxWriter(
+            meta,
+            {},
+            style.styles if style else None,
+            theme=style.theme if style else None,
+            logo=style.logo if style else None,
+            toc=False,
+        )
+        results[f"{name}.docx"] = writer.write(root)
+    if "html" in formats:
+        results[f"{name}.html"] = render_html(
+            root,
+            images={},
+            title=meta.title,
+            language=meta.language,
+            header=meta.header_text.replace("\t", " — "),
+            footer=meta.footer_text,
+            toc=False,
+        ).encode("utf-8")
     return results
 
 

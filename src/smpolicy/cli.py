@@ -184,7 +184,7 @@ def build(
                     click.echo(f"  - {reason}", err=True)
             if not show_bar:
                 for fmt, path in result.outputs.items():
-                    if fmt in FORMAT_CHOICES:  # documents only; images beside them are not listed
+                    if fmt.rsplit(".", 1)[-1] in FORMAT_CHOICES:  # documents, not images
                         click.echo(str(path))
     if show_bar:
         click.echo(f"built {len(profiles) - len(failures)} of {len(profiles)} policies", err=True)
