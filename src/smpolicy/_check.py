@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._fsutil import sha256
-from ._lock import LockedPolicy, read_lock, staleness
+from ._fsutil import confined, sha256
+from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
 from ._templates import TemplatePack
@@ -35,25 +35,76 @@ def _workspace() -> Workspace:
     return workspace
 
 
-def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> list[CheckResult]:
-    """Compare each policy's lock entry with its current inputs."""
+def open_workspace(notes: list[str]) -> tuple[Workspace, LockStore]:
+    """The workspace and its lock, after finishing or undoing any interrupted build.
+
+    ``notes`` receives one line for each thing done (a recovery, a lock migration).
+    """
+    from ._txn import recover_all  # noqa: PLC0415
+
     workspace = _workspace()
+    store = LockStore(workspace.root)
+    store.open()
+    notes.extend(store.notes)
+    notes.extend(recover_all(workspace.root, store))
+    return workspace, store
+
+
+def _hash_problem(root: Path, output: LockedOutput, source: str, what: str) -> str | None:
+    """Why a recorded file is not what was recorded, in one line; None when it is."""
+    path = confined(root, output.path, source)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return f"{what} missing: {output.path}"
+    except OSError as exc:
+        return f"{what} unreadable: {output.path} ({exc.strerror})"
+    if not sha256(data).startswith(output.sha256):
+        state = "empty" if not data else "damaged or edited"
+        return f"{what} {state}: {output.path} differs from what was issued; restore it from git"
+    return None
+
+
+def output_problems(root: Path, locked: LockedPolicy, source: str) -> list[str]:
+    """Each current or archived file of a policy that is missing or not as issued."""
+    problems = [
+        _hash_problem(root, output, f"{source}: outputs.{fmt}.path", f"{fmt} output")
+        for fmt, output in sorted(locked.outputs.items())
+    ]
+    for old in locked.archived:
+        problems.extend(
+            _hash_problem(
+                root, output, f"{source}: archived", f"archived version {old.version} {fmt}"
+            )
+            for fmt, output in sorted(old.outputs.items())
+        )
+    return [p for p in problems if p]
+
+
+def check_policies(
+    profiles: list[Path], *, pack_dir: Path | None = None, notes: list[str] | None = None
+) -> list[CheckResult]:
+    """Compare each policy's lock entry with its current inputs and its files."""
+    workspace, store = open_workspace(notes if notes is not None else [])
     cfg = workspace.config
-    lock = read_lock(workspace.lock_path)
-    packs = pack_dir or (workspace.path(cfg.packs) if cfg.packs else builtin_dir("regulations"))
-    overlay = workspace.path(cfg.templates) if cfg.templates else None
+    packs = pack_dir or (
+        workspace.path(cfg.packs, "packs") if cfg.packs else builtin_dir("regulations")
+    )
+    overlay = workspace.path(cfg.templates, "templates") if cfg.templates else None
     template_pack = TemplatePack.load(builtin_dir("templates"), overlay=overlay)
     today = issue_date()
+    records: dict[str, LockedPolicy | None]
     targets: list[tuple[str, Path]]
     if profiles:
         targets = [(output_stem(p), p) for p in profiles]
+        records = {name: store.read(name) for name, _ in targets}
     else:
-        targets = [
-            (name, workspace.root / item.profile) for name, item in sorted(lock.policies.items())
-        ]
+        everything = store.read_all()
+        targets = [(name, workspace.root / item.profile) for name, item in everything.items()]
+        records = dict(everything)
     results = []
     for name, path in targets:
-        locked: LockedPolicy | None = lock.policies.get(name)
+        locked = records.get(name)
         shown = workspace.relative(path)
         if locked is None:
             results.append(CheckResult(name, shown, None, ["never built: run 'smpolicy build'"]))
@@ -61,9 +112,12 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
         if not path.is_file():
             results.append(CheckResult(name, shown, locked.version, ["profile file is missing"]))
             continue
-        unchanged = bool(locked.profile_file_sha256) and (
-            sha256(path.read_bytes())[:16] == locked.profile_file_sha256
-        )
+        try:
+            unchanged = bool(locked.profile_file_sha256) and (
+                sha256(path.read_bytes()).startswith(locked.profile_file_sha256)
+            )
+        except OSError:
+            unchanged = False  # load_profile says why in one line
         profile = None if unchanged else load_profile(path)
         reasons = staleness(
             locked,
@@ -74,6 +128,8 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
             outputs_root=workspace.root,
             source=str(path),
         )
+        reasons = [r for r in reasons if " output missing: " not in r]
+        reasons.extend(output_problems(workspace.root, locked, str(store.record_path(name))))
         results.append(CheckResult(name, shown, locked.version, reasons))
     return results
 
@@ -110,35 +166,50 @@ def report_json(results: list[CheckResult]) -> str:
     return json.dumps(payload, indent=2) + "\n"
 
 
-def version_diff(profile: Path, from_version: int, to_version: int | None) -> str:
+def version_diff(
+    profile: Path, from_version: int, to_version: int | None, notes: list[str] | None = None
+) -> str:
     """Unified text diff between two issued versions of ``profile``'s policy."""
     from ._redline import text_diff  # noqa: PLC0415
 
-    workspace = _workspace()
-    lock = read_lock(workspace.lock_path)
+    workspace, store = open_workspace(notes if notes is not None else [])
     name = output_stem(profile)
-    locked = lock.policies.get(name)
+    locked = store.read(name)
     if locked is None:
         raise InputFileError(
             f"{profile}: no issued policy in {workspace.lock_path.name}; build it first"
         )
     current = locked.version
     to_version = to_version or current
+    source = str(store.record_path(name))
 
     def markdown(version: int) -> str:
+        unavailable = InputFileError(
+            f"{profile}: version {version} is not available (issued versions: 1 to {current}; "
+            "only versions built with Markdown output can be compared)"
+        )
         if version == current:
             output = locked.outputs.get("md")
-            path = workspace.root / output.path if output else None
         else:
+            found = [a.outputs.get("md") for a in locked.archived if a.version == version]
+            output = found[0] if found else None
+        if output is None and version != current and 1 <= version < current:
+            # a record from lock version 1 did not list the archived files
             path = (
-                workspace.path(workspace.config.archive_dir) / name / f"v{version}" / f"{name}.md"
+                workspace.path(workspace.config.archive_dir, "archive_dir")
+                / name
+                / f"v{version}"
+                / f"{name}.md"
             )
-        if path is None or not path.is_file():
-            raise InputFileError(
-                f"{profile}: version {version} is not available (issued versions: 1 to {current}; "
-                "only versions built with Markdown output can be compared)"
-            )
-        return path.read_text(encoding="utf-8")
+            if not path.is_file():
+                raise unavailable
+            return _text(path, f"version {version}")
+        if output is None:
+            raise unavailable
+        problem = _hash_problem(workspace.root, output, source, f"version {version} Markdown")
+        if problem:
+            raise InputFileError(f"{profile}: {problem}")
+        return _text(confined(workspace.root, output.path, source), f"version {version}")
 
     return text_diff(
         markdown(from_version),
@@ -146,3 +217,19 @@ def version_diff(profile: Path, from_version: int, to_version: int | None) -> st
         f"version {from_version}",
         f"version {to_version}",
     )
+
+
+def _text(path: Path, what: str) -> str:
+    """A Markdown file as text, or a one-line error when it is not."""
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: {what} is damaged (not UTF-8 text at byte {exc.start}); restore it from git"
+        ) from None
+    if not text.strip():
+        raise InputFileError(f"{path}: {what} is empty; restore it from git")
+    return text
