@@ -11,7 +11,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import OutputError
+from .errors import InputFileError, OutputError
 
 MANIFEST = ".smpolicy-outputs.json"
 
@@ -118,7 +118,7 @@ def confined(root: Path, value: str, source: str) -> Path:
             problem = "leads outside the workspace (through a symbolic link)"
         else:
             return target
-    raise OutputError(
+    raise InputFileError(
         f"{source}: {value!r} {problem}; smpolicy reads and writes only inside {root}"
     )
 

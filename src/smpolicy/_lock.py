@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from ._fsutil import atomic_write, confined, ensure_dir, locked, relative_path_problem
+from . import _fsutil
+from ._fsutil import confined, ensure_dir, locked, relative_path_problem
 from ._packmodel import PackEntry
 from ._profile import Profile
 from ._regpack import FactSet
@@ -210,7 +211,7 @@ class LockStore:
                     )
                 if not create:
                     return False
-                atomic_write(self.index, self._index_text())
+                _fsutil.atomic_write(self.index, self._index_text())
                 return True
             if self._index_version() == 1:
                 self._migrate()
@@ -261,8 +262,8 @@ class LockStore:
         for name, record in records.items():
             if relative_path_problem(name) or "/" in name:
                 raise _damaged(self.index, f"policy name {name!r} is not a file name")
-            atomic_write(self.record_path(name), record_json(record))
-        atomic_write(self.index, self._index_text())
+            _fsutil.atomic_write(self.record_path(name), record_json(record))
+        _fsutil.atomic_write(self.index, self._index_text())
         self.notes.append(
             f"{self.index.name}: moved {len(records)} policy record(s) from lock version 1 to "
             f"version {LOCK_VERSION} (one file each in {RECORDS_DIR}/); commit both"
@@ -294,7 +295,7 @@ class LockStore:
     def write(self, name: str, policy: LockedPolicy) -> None:
         """Replace one policy's record (the caller holds that policy's lock)."""
         self._check_records_dir()
-        atomic_write(self.record_path(name), record_json(policy))
+        _fsutil.atomic_write(self.record_path(name), record_json(policy))
 
 
 _ENTRY_SHA: dict[int, tuple[PackEntry, str]] = {}
