@@ -382,9 +382,12 @@ def describe_entry_change(old: LockedEntry, new: PackEntry) -> str:
             f"{new.title}: a new version, in force since {new.effective_from.isoformat()}, "
             f"replaces the one in force since {old.effective_from.isoformat()}"
         )
+    def shown(key: str, value: object) -> str:
+        return "not set" if value is None else format_value(key, _number(value))
+
     figures = [
-        f"{humanize_key(k)} changed from {format_value(k, _number(old.values.get(k)))} "
-        f"to {format_value(k, _number(new.values.get(k)))}"
+        f"{humanize_key(k)} changed from {shown(k, old.values.get(k))} "
+        f"to {shown(k, new.values.get(k))}"
         for k in sorted(set(old.values) | set(new.values))
         if str(old.values.get(k)) != str(new.values.get(k))
     ]
