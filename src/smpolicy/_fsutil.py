@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -105,6 +106,11 @@ def relative_path_problem(value: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=64)
+def _resolved(root: str) -> Path:
+    return Path(root).resolve()
+
+
 def confined(root: Path, value: str, source: str) -> Path:
     """``root / value`` after checking it stays inside ``root``, symlinks resolved.
 
@@ -112,12 +118,17 @@ def confined(root: Path, value: str, source: str) -> Path:
     """
     problem = relative_path_problem(value)
     if problem is None:
-        base = root.resolve()
-        target = (base / value).resolve()
-        if target != base and base not in target.parents:
-            problem = "leads outside the workspace (through a symbolic link)"
-        else:
+        base = _resolved(str(root))
+        target = base / value
+        probe = base
+        for part in Path(value).parts:  # a symbolic link on the way: resolve, then compare
+            probe = probe / part
+            if probe.is_symlink():
+                target = target.resolve()
+                break
+        if target == base or base in target.parents:
             return target
+        problem = "leads outside the workspace (through a symbolic link)"
     raise InputFileError(
         f"{source}: {value!r} {problem}; smpolicy reads and writes only inside {root}"
     )

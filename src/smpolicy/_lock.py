@@ -135,6 +135,23 @@ def _damaged(path: Path, problem: str) -> InputFileError:
     )
 
 
+def _read_raw(path: Path) -> bytes:
+    """A record's bytes, refused in one line when empty, huge or not UTF-8."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
+    if not raw.strip():
+        raise _damaged(path, "is empty")
+    if len(raw) > 64 * 1024 * 1024:
+        raise _damaged(path, "larger than 64 MB")
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _damaged(path, f"not UTF-8 text (byte {exc.start})") from None
+    return raw
+
+
 def _read_json(path: Path) -> Any:
     """Parse a JSON file written by smpolicy, leading ``#`` comment lines allowed."""
     try:
@@ -163,9 +180,10 @@ def _first_problem(source: str, exc: ValidationError) -> str:
 
 
 def validate_record(data: Any, source: str) -> LockedPolicy:
-    """A policy record from plain JSON data, strictly; the only way a record is read."""
+    """A policy record from JSON text (bytes) or plain data, strictly; the only way to read one."""
     try:
-        return LockedPolicy.model_validate_json(json.dumps(data), strict=True)
+        text = data if isinstance(data, bytes) else json.dumps(data)
+        return LockedPolicy.model_validate_json(text, strict=True)
     except ValidationError as exc:
         raise InputFileError(
             _first_problem(source, exc) + " (the lock is written by smpolicy; restore it from git)"
@@ -274,8 +292,9 @@ class LockStore:
         path = self.record_path(name)
         if not path.exists() and not path.is_symlink():
             return None
-        confined(self.root, f"{RECORDS_DIR}/{name}.json", str(path))
-        return validate_record(_read_json(path), str(path.relative_to(self.root)))
+        if path.is_symlink():
+            raise _damaged(path, "is a symbolic link; records are plain files")
+        return validate_record(_read_raw(path), str(path.relative_to(self.root)))
 
     def names(self) -> list[str]:
         """Every policy with a record, sorted."""
