@@ -167,6 +167,7 @@ def test_parallel_reissue_of_every_profile(tmp_path: Path, in_workspace: bool) -
 # ----------------------------------------------------------------------------- finding 2
 
 
+@pytest.mark.slow
 def test_concurrent_staggered_builds(tmp_path: Path) -> None:
     """Finding 2: four builds of one profile, staggered, the profile edited in between.
 
@@ -238,6 +239,7 @@ def _restore(snapshot: Path, ws: Path) -> None:
     shutil.copytree(snapshot, ws, symlinks=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["kill", "enospc"])
 def test_fault_after_each_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     """Finding 3: a re-issue killed (or out of space) at each of its writes in turn."""
@@ -320,10 +322,35 @@ def test_profile_saved_during_a_build(tmp_path: Path, monkeypatch: pytest.Monkey
 # ----------------------------------------------------------------------------- finding 5
 
 
-def _v1(tmp_path: Path) -> Path:
-    ws = make_ws(tmp_path)
-    assert cli("build", "profiles/clinic.yaml", "--format", "md", cwd=ws).returncode == 0
+@pytest.fixture(scope="module")
+def issued_v1(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A workspace with version 1 of profiles/clinic.yaml built (Markdown only), made once."""
+    ws = make_ws(tmp_path_factory.mktemp("v1"))
+    assert cli(*BUILD_MD, cwd=ws).returncode == 0
     return ws
+
+
+@pytest.fixture
+def v1(issued_v1: Path, tmp_path: Path) -> Path:
+    """A private copy of the ``issued_v1`` workspace."""
+    ws = tmp_path / "ws"
+    shutil.copytree(issued_v1, ws, symlinks=True)
+    return ws
+
+
+def run_main(ws: Path, monkeypatch: pytest.MonkeyPatch, *args: str) -> tuple[int, str, str]:
+    """The CLI in this process (faster than a new interpreter): exit code, stdout, stderr."""
+    import io
+    from contextlib import redirect_stderr, redirect_stdout
+
+    from smpolicy.cli import main
+
+    monkeypatch.chdir(ws)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1796083200")
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err), pytest.raises(SystemExit) as info:
+        main(list(args))
+    return int(info.value.code or 0), out.getvalue(), err.getvalue()
 
 
 def _set_record(ws: Path, change: Any) -> None:
@@ -361,31 +388,31 @@ BAD_LOCKS: dict[str, Any] = {
 
 @pytest.mark.parametrize("damage", sorted(BAD_LOCKS))
 @pytest.mark.parametrize("command", ["build", "check"])
-def test_damaged_lock_is_one_line(tmp_path: Path, damage: str, command: str) -> None:
+def test_damaged_lock_is_one_line(
+    v1: Path, monkeypatch: pytest.MonkeyPatch, damage: str, command: str
+) -> None:
     """Finding 5: build and check refuse a damaged lock identically, in one line."""
-    ws = _v1(tmp_path)
+    ws = v1
     BAD_LOCKS[damage](ws)
     before = {p: p.read_bytes() for p in (ws / "policies").rglob("*") if p.is_file()}
-    args = ["build", "profiles/clinic.yaml", "--format", "md"] if command == "build" else []
-    result = cli(*(args or ["check"]), cwd=ws)
-    assert result.returncode == ExitCode.INPUT_FILE, (result.stdout, result.stderr)
-    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
-    assert result.stderr.startswith("error: ")
+    args = BUILD_MD if command == "build" else ("check",)
+    code, stdout, stderr = run_main(ws, monkeypatch, *args)
+    assert code == ExitCode.INPUT_FILE, (stdout, stderr)
+    assert len(stderr.splitlines()) == 1 and stderr.startswith("error: "), stderr
     after = {p: p.read_bytes() for p in (ws / "policies").rglob("*") if p.is_file()}
     assert after == before, "nothing may be written after a damaged lock"
 
 
-def test_newer_lock_names_the_upgrade(tmp_path: Path) -> None:
-    ws = _v1(tmp_path)
-    (ws / "smpolicy.lock").write_text('{"lock_version": 3}')
-    result = cli("check", cwd=ws)
-    assert result.returncode == ExitCode.INPUT_FILE
-    assert "newer smpolicy" in result.stderr and "pip install --upgrade smpolicy" in result.stderr
+def test_newer_lock_names_the_upgrade(v1: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (v1 / "smpolicy.lock").write_text('{"lock_version": 3}')
+    code, _out, err = run_main(v1, monkeypatch, "check")
+    assert code == ExitCode.INPUT_FILE
+    assert "newer smpolicy" in err and "pip install --upgrade smpolicy" in err
 
 
-def test_symlink_out_of_the_workspace_is_refused(tmp_path: Path) -> None:
+def test_symlink_out_of_the_workspace_is_refused(v1: Path, tmp_path: Path) -> None:
     """Finding 5: a recorded path through a symlink out of the workspace is never read."""
-    ws = _v1(tmp_path)
+    ws = v1
     secret = tmp_path / "secret.md"
     secret.write_text("| Version | 1 |\nTOPSECRET-42\n")
     (ws / "policies" / "leak").symlink_to(tmp_path)
@@ -409,8 +436,8 @@ def test_config_path_outside_the_workspace_is_refused(tmp_path: Path) -> None:
     assert "archive_dir" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_version_1_lock_is_migrated(tmp_path: Path) -> None:
-    ws = _v1(tmp_path)
+def test_version_1_lock_is_migrated(v1: Path) -> None:
+    ws = v1
     legacy = {"lock_version": 1, "policies": {"clinic": record(ws)}}
     (ws / "smpolicy.lock").write_text("# old\n" + json.dumps(legacy))
     shutil.rmtree(ws / "smpolicy.lock.d")
@@ -421,9 +448,9 @@ def test_version_1_lock_is_migrated(tmp_path: Path) -> None:
     assert record(ws)["version"] == 1
 
 
-def test_damaged_current_and_archived_markdown(tmp_path: Path) -> None:
+def test_damaged_current_and_archived_markdown(v1: Path) -> None:
     """Finding 5: check names a damaged current or archived file; diff refuses in one line."""
-    ws = _v1(tmp_path)
+    ws = v1
     edit(ws)
     assert cli("build", "profiles/clinic.yaml", "--format", "md", cwd=ws).returncode == 0
     assert cli("check", cwd=ws).returncode == 0
@@ -491,6 +518,7 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_killed_batch_leaves_no_worker(tmp_path: Path) -> None:
     profiles = [str(EXAMPLES / p.name) for p in sorted(EXAMPLES.glob("*.yaml"))[:8]]
