@@ -23,7 +23,7 @@ from ._packmodel import PackEntry
 from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
-from ._regpack import FactSet, select_facts
+from ._regpack import FactSet, applicant_from, select_facts
 from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._txn import Transaction, writing
@@ -42,8 +42,10 @@ def data_dir(name: str) -> Path:
 
 
 def default_pack_dir() -> Path:
-    """The built-in regulation packs."""
-    return data_dir("regulations")
+    """The regulation packs builds use: smpolicy-packs when newer, else the built-in ones."""
+    from ._packset import current_pack_dir  # noqa: PLC0415
+
+    return current_pack_dir()
 
 
 def default_template_dir() -> Path:
@@ -111,6 +113,7 @@ def render_policy(
         org_type=profile.organization.type,
         public_sector=profile.organization.public_sector,
         source=source,
+        applicant=applicant_from(_flat_org(profile)),
     )
     fingerprint = inputs_fingerprint(profile, facts, pack)
     context, citations = build_context(
@@ -129,6 +132,11 @@ def render_policy(
     return Rendered(
         profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
     )
+
+
+def _flat_org(profile: Profile) -> dict[str, object]:
+    """The organization's answers as flat 'organization.<field>' values."""
+    return {f"organization.{k}": v for k, v in profile.organization.model_dump().items()}
 
 
 def policy_language(facts: FactSet) -> str:
@@ -283,9 +291,10 @@ def build_policy(
             if out_dir is not None
             else workspace.path(cfg.output_dir, "output_dir")
         )
-        pack_dir = pack_dir or (workspace.path(cfg.packs, "packs") if cfg.packs else None)
+        if pack_dir is None:
+            pack_dir, _warnings = workspace.pack_dir()
         template_dir = template_dir or (
-            workspace.path(cfg.templates, "templates") if cfg.templates else None
+            workspace.input_path(cfg.templates) if cfg.templates else None
         )
     else:
         out = Path(out_dir) if out_dir is not None else Path("out")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._fsutil import confined, sha256
 from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
+from ._packset import current_pack_dir
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
 from ._templates import TemplatePack
@@ -82,15 +83,25 @@ def output_problems(root: Path, locked: LockedPolicy, source: str) -> list[str]:
 
 
 def check_policies(
-    profiles: list[Path], *, pack_dir: Path | None = None, notes: list[str] | None = None
+    profiles: list[Path],
+    *,
+    pack_dir: Path | None = None,
+    warnings: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> list[CheckResult]:
-    """Compare each policy's lock entry with its current inputs and its files."""
+    """Compare each policy's lock entry with its current inputs and its files.
+
+    Warnings about the workspace's pack settings (frozen packs, overlays shadowing entries that
+    changed upstream) are appended to ``warnings``; what was done on the way (a recovery, a lock
+    migration) to ``notes``.
+    """
     workspace, store = open_workspace(notes if notes is not None else [])
     cfg = workspace.config
-    packs = pack_dir or (
-        workspace.path(cfg.packs, "packs") if cfg.packs else builtin_dir("regulations")
-    )
-    overlay = workspace.path(cfg.templates, "templates") if cfg.templates else None
+    configured, found = workspace.pack_dir()
+    if warnings is not None:
+        warnings.extend(found)
+    packs = pack_dir or configured or current_pack_dir()
+    overlay = workspace.input_path(cfg.templates) if cfg.templates else None
     template_pack = TemplatePack.load(builtin_dir("templates"), overlay=overlay)
     today = issue_date()
     records: dict[str, LockedPolicy | None]
@@ -148,10 +159,11 @@ def report_text(results: list[CheckResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_json(results: list[CheckResult]) -> str:
+def report_json(results: list[CheckResult], warnings: list[str] | None = None) -> str:
     """The same report for machines."""
     payload = {
         "stale": sum(1 for r in results if r.reasons),
+        "warnings": list(warnings or []),
         "policies": [
             {
                 "name": r.name,

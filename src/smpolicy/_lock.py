@@ -401,6 +401,7 @@ def describe_entry_change(old: LockedEntry, new: PackEntry) -> str:
             f"{new.title}: a new version, in force since {new.effective_from.isoformat()}, "
             f"replaces the one in force since {old.effective_from.isoformat()}"
         )
+
     def shown(key: str, value: object) -> str:
         return "not set" if value is None else format_value(key, _number(value))
 
@@ -488,7 +489,7 @@ def staleness(
     ``profile`` is None when its file is unchanged; the recorded values are used instead.
     """
     from . import __version__  # noqa: PLC0415
-    from ._regpack import select_facts  # noqa: PLC0415
+    from ._regpack import applicant_from, select_facts  # noqa: PLC0415
 
     values = profile_values(profile) if profile is not None else locked.profile_values
     facts = select_facts(
@@ -498,6 +499,7 @@ def staleness(
         org_type=str(values["organization.type"]),
         public_sector=bool(values["organization.public_sector"]),
         source=source,
+        applicant=applicant_from(values),
     )
     return stale_reasons(
         locked,

@@ -28,10 +28,19 @@ class WorkspaceConfig(BaseModel):
         default="policies/archive", description="Where superseded versions are kept."
     )
     formats: list[str] = Field(default_factory=lambda: ["docx", "html", "md"])
-    packs: str | None = Field(default=None, description="Regulation pack directory override.")
+    packs: str | None = Field(
+        default=None,
+        description="Regulation pack folder that replaces every built-in pack (freezes them: "
+        "later updates never arrive). Prefer pack_overlays.",
+    )
+    pack_overlays: list[str] = Field(
+        default_factory=list,
+        description="Folders of overlay files that add pack entries or replace built-in ones by "
+        "id; the built-in packs keep updating underneath.",
+    )
     templates: str | None = Field(default=None, description="Template override directory.")
 
-    @field_validator("output_dir", "archive_dir", "packs", "templates")
+    @field_validator("output_dir", "archive_dir")
     @classmethod
     def _inside(cls, value: str | None) -> str | None:
         problem = relative_path_problem(value.rstrip("/")) if value is not None else None
@@ -51,9 +60,19 @@ class Workspace:
     def lock_path(self) -> Path:
         return self.root / LOCK_NAME
 
+    def pack_dir(self) -> tuple[Path | None, list[str]]:
+        """The pack folder this workspace's builds use (None: the default), and warnings."""
+        from ._packset import workspace_packs  # noqa: PLC0415
+
+        return workspace_packs(self.root, self.config.packs, self.config.pack_overlays)
+
     def path(self, value: str, key: str = "") -> Path:
-        """A configured path, relative to the root; refused when it leads outside the root."""
+        """An output path (``output_dir``, ``archive_dir``): refused when it leads outside."""
         return confined(self.root, value.rstrip("/") or ".", f"{self.root / CONFIG_NAME}: {key}")
+
+    def input_path(self, value: str) -> Path:
+        """A folder smpolicy only reads (``templates``), relative to the root; may be outside."""
+        return (self.root / value).resolve()
 
     def relative(self, path: Path) -> str:
         """``path`` relative to the root where possible, for the lock file."""
@@ -90,7 +109,7 @@ _CONFIG_TEXT = """\
 output_dir: policies          # built policies (DOCX, HTML, Markdown)
 archive_dir: policies/archive # superseded versions, kept for the retention period
 formats: [docx, html, md]
-# packs: regulations          # use your own regulation packs instead of the built-in ones
+# pack_overlays: [pack-overlays]  # add or change single regulation entries (see the docs)
 # templates: template-overrides  # template files that replace built-in ones
 """
 
