@@ -85,8 +85,10 @@ def build(ws: Path, name: str = "clinic", **options: Any) -> Any:
 
 
 def edit(ws: Path, name: str = "clinic", title: str = "Social Media Policy 2") -> None:
+    """Save the profile with a new title, as an editor does (write aside, then rename)."""
     data = profile_data(organization__name=name, policy__title=title)
-    write_yaml(ws / "profiles" / f"{name}.yaml", data)
+    target = ws / "profiles" / f"{name}.yaml"
+    write_yaml(target.with_suffix(".tmp"), data).replace(target)
 
 
 def record(ws: Path, name: str = "clinic") -> dict[str, Any]:

@@ -7,6 +7,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -350,9 +351,15 @@ def read_profile_once(path: Path) -> tuple[Profile, bytes]:
     The file is read before and after parsing; the two reads must agree, so the values and
     the file hash recorded in the lock always come from the same saved file.
     """
-    for _attempt in range(5):
+    for attempt in range(5):
         before = _read_capped(path)
-        profile = load_profile(path)
+        try:
+            profile = load_profile(path)
+        except SmpolicyError:
+            if attempt < 4 and _read_capped(path) != before:
+                time.sleep(0.05)
+                continue  # caught mid-save: read the saved file again
+            raise
         if before is not None and _read_capped(path) == before:
             return profile, before
     raise InputFileError(f"{path}: kept changing while it was read; save it and build again")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._fsutil import confined, sha256
+from ._fsutil import atomic_write, confined, sha256
 from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
 from ._packset import current_pack_dir
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
 from ._templates import TemplatePack
 from ._workspace import Workspace, find_workspace, issue_date
-from .errors import InputFileError
+from .errors import InputFileError, SmpolicyError
 
 
 @dataclass
@@ -51,31 +52,77 @@ def open_workspace(notes: list[str]) -> tuple[Workspace, LockStore]:
     return workspace, store
 
 
-def _hash_problem(root: Path, output: LockedOutput, source: str, what: str) -> str | None:
+class HashCache:
+    """Hashes of the policy files, kept with their size and times (like git's index).
+
+    ``check`` hashes every current and archived file of every policy; a file whose size,
+    modification and change times and inode are those recorded in ``.smpolicy/hashes.json``
+    is not read again. Any write to a file changes its change time, so an edit is always seen.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / ".smpolicy" / "hashes.json"
+        self.entries: dict[str, list[int | str]] = {}
+        self.dirty = False
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self.entries = {str(k): list(v) for k, v in loaded.items() if isinstance(v, list)}
+
+    def digest(self, path: Path, key: str) -> tuple[str, int]:
+        """(sha256 hex, size) of ``path``; OSError when it cannot be read."""
+        info = path.stat()
+        stamp: list[int | str] = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        known = self.entries.get(key)
+        if known is not None and known[:4] == stamp and isinstance(known[4], str):
+            return known[4], info.st_size
+        data = path.read_bytes()
+        digest = sha256(data)
+        self.entries[key] = [*stamp, digest]
+        self.dirty = True
+        return digest, len(data)
+
+    def save(self) -> None:
+        """Write the cache (best effort: it only saves time)."""
+        if self.dirty:
+            with contextlib.suppress(SmpolicyError, OSError):
+                text = json.dumps(self.entries, sort_keys=True)
+                atomic_write(self.path, text.encode())
+
+
+def _hash_problem(
+    root: Path, output: LockedOutput, source: str, what: str, cache: HashCache | None = None
+) -> str | None:
     """Why a recorded file is not what was recorded, in one line; None when it is."""
     path = confined(root, output.path, source)
     try:
-        data = path.read_bytes()
+        if cache is not None:
+            digest, size = cache.digest(path, output.path)
+        else:
+            data = path.read_bytes()
+            digest, size = sha256(data), len(data)
     except FileNotFoundError:
         return f"{what} missing: {output.path}"
     except OSError as exc:
         return f"{what} unreadable: {output.path} ({exc.strerror})"
-    if not sha256(data).startswith(output.sha256):
-        state = "empty" if not data else "damaged or edited"
+    if not digest.startswith(output.sha256):
+        state = "empty" if not size else "damaged or edited"
         return f"{what} {state}: {output.path} differs from what was issued; restore it from git"
     return None
 
 
-def output_problems(root: Path, locked: LockedPolicy, source: str) -> list[str]:
+def output_problems(
+    root: Path, locked: LockedPolicy, source: str, cache: HashCache | None = None
+) -> list[str]:
     """Each current or archived file of a policy that is missing or not as issued."""
     problems = [
-        _hash_problem(root, output, f"{source}: outputs.{fmt}.path", f"{fmt} output")
+        _hash_problem(root, output, f"{source}: outputs.{fmt}.path", f"{fmt} output", cache)
         for fmt, output in sorted(locked.outputs.items())
     ]
     for old in locked.archived:
         problems.extend(
             _hash_problem(
-                root, output, f"{source}: archived", f"archived version {old.version} {fmt}"
+                root, output, f"{source}: archived", f"archived version {old.version} {fmt}", cache
             )
             for fmt, output in sorted(old.outputs.items())
         )
@@ -114,6 +161,7 @@ def check_policies(
         targets = [(name, workspace.root / item.profile) for name, item in everything.items()]
         records = dict(everything)
     results = []
+    cache = HashCache(workspace.root)
     for name, path in targets:
         locked = records.get(name)
         shown = workspace.relative(path)
@@ -140,8 +188,9 @@ def check_policies(
             source=str(path),
         )
         reasons = [r for r in reasons if " output missing: " not in r]
-        reasons.extend(output_problems(workspace.root, locked, str(store.record_path(name))))
+        reasons.extend(output_problems(workspace.root, locked, str(store.record_path(name)), cache))
         results.append(CheckResult(name, shown, locked.version, reasons))
+    cache.save()
     return results
 
 
