@@ -543,3 +543,23 @@ def test_killed_batch_leaves_no_worker(tmp_path: Path) -> None:
     parent.wait(timeout=30)
     time.sleep(0.5)
     assert not [w for w in workers if _alive(w)], "workers outlived the killed batch"
+
+
+def test_next_command_says_it_completed_a_build(v1: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A build killed after its commit: the next command finishes it and says so in one line."""
+    edit(v1)
+
+    def killed(*_args: object) -> None:
+        raise Killed
+
+    with monkeypatch.context() as patch:
+        patch.chdir(v1)
+        patch.setenv("SOURCE_DATE_EPOCH", "1796083200")
+        patch.setattr(LockStore, "write", killed)
+        with pytest.raises(Killed):
+            build(v1)
+    assert record(v1)["version"] == 1  # the record was not written yet
+    code, out, err = run_main(v1, monkeypatch, "check")
+    assert err == "note: clinic: completed an interrupted build: version 2 is now in place\n"
+    assert code == 0 and "current  profiles/clinic.yaml (version 2)" in out
+    assert_consistent(v1)
