@@ -152,19 +152,20 @@ def check_policies(
     template_pack = TemplatePack.load(builtin_dir("templates"), overlay=overlay)
     today = issue_date()
     records: dict[str, LockedPolicy | None]
-    targets: list[tuple[str, Path]]
+    targets: list[tuple[str, Path, str]]
     if profiles:
-        targets = [(output_stem(p), p) for p in profiles]
-        records = {name: store.read(name) for name, _ in targets}
+        targets = [(output_stem(p), p, workspace.relative(p)) for p in profiles]
+        records = {name: store.read(name) for name, _, _ in targets}
     else:
         everything = store.read_all()
-        targets = [(name, workspace.root / item.profile) for name, item in everything.items()]
+        targets = [
+            (name, workspace.root / item.profile, item.profile) for name, item in everything.items()
+        ]
         records = dict(everything)
     results = []
     cache = HashCache(workspace.root)
-    for name, path in targets:
+    for name, path, shown in targets:
         locked = records.get(name)
-        shown = workspace.relative(path)
         if locked is None:
             results.append(CheckResult(name, shown, None, ["never built: run 'smpolicy build'"]))
             continue
