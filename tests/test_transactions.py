@@ -21,14 +21,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from smpolicy import _fsutil
 from smpolicy._build import build_many, build_policy
 from smpolicy._fsutil import Manifest
-from smpolicy._lock import LockStore
+from smpolicy._lock import LockedPolicy, LockStore, validate_record
 from smpolicy._txn import recover_all
 from smpolicy._workspace import Workspace, find_workspace, init_workspace
-from smpolicy.errors import ExitCode, OutputError, SmpolicyError
+from smpolicy.errors import ExitCode, InputFileError, OutputError, SmpolicyError
 
 from .conftest import EXAMPLES, profile_data, write_yaml
 
@@ -563,3 +565,35 @@ def test_next_command_says_it_completed_a_build(v1: Path, monkeypatch: pytest.Mo
     assert err == "note: clinic: completed an interrupted build: version 2 is now in place\n"
     assert code == 0 and "current  profiles/clinic.yaml (version 2)" in out
     assert_consistent(v1)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=8,
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(key=st.sampled_from(sorted(LockedPolicy.model_fields)), value=_JSON, drop=st.booleans())
+def test_any_damaged_record_is_refused_in_one_line(key: str, value: Any, drop: bool) -> None:
+    """A record with any field replaced (or removed) is accepted or refused in one line."""
+    good = json.loads(LockStore(_FUZZ_WS).record_path("clinic").read_text())
+    bad = dict(good)
+    if drop:
+        bad.pop(key, None)
+    else:
+        bad[key] = value
+    try:
+        validate_record(json.dumps(bad).encode(), "smpolicy.lock.d/clinic.json")
+    except InputFileError as exc:
+        assert "\n" not in exc.message and exc.message.startswith("smpolicy.lock.d/clinic.json: ")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _fuzz_ws(issued_v1: Path) -> None:
+    global _FUZZ_WS  # noqa: PLW0603 - hypothesis tests cannot take function-scoped fixtures
+    _FUZZ_WS = issued_v1
+
+
+_FUZZ_WS = Path()
