@@ -517,7 +517,7 @@ def _issue(
             for fmt, t in sorted(targets.items())
         }
         if previous is not None and archive_dir is not None:
-            kept, old_markdown = _archive_previous(
+            kept, old_markdown, old_images = _archive_previous(
                 workspace, store, stem, previous, archive_dir, force=force, notes=result.notes
             )
             archived.append(kept)
@@ -526,8 +526,9 @@ def _issue(
                 if fmt not in targets and old.exists():
                     txn.remove_on_commit(old)
             _stage_redline(
-                txn, manifest, previous, stem, rendered, reasons, today, out, old_markdown
-            )
+                txn, manifest, previous, stem, rendered, reasons, today, out, old_markdown,
+                old_images, style,
+            )  # fmt: skip
         elif previous is not None:
             outputs = {**previous.outputs, **outputs}  # formats not rebuilt stay current
         for fmt, target in targets.items():
@@ -581,7 +582,7 @@ def _archive_previous(
     *,
     force: bool,
     notes: list[str],
-) -> tuple[Any, str]:
+) -> tuple[Any, str, dict[str, Image]]:
     """Copy the superseded version into the archive, checking every byte against its record.
 
     Runs before anything replaces the current files. A current file that no longer matches its
@@ -593,6 +594,7 @@ def _archive_previous(
     number = previous.version
     kept: dict[str, LockedOutput] = {}
     old_markdown = ""
+    old_images: dict[str, Image] = {}
     for fmt, output in sorted(previous.outputs.items()):
         source = confined(
             workspace.root, output.path, f"{store.record_path(stem)}: outputs.{fmt}.path"
@@ -625,9 +627,11 @@ def _archive_previous(
         kept[fmt] = LockedOutput(path=rel, sha256=digest)
         if fmt == "md":
             old_markdown = data.decode("utf-8", errors="replace")
+        elif fmt == "flowchart.png":
+            old_images[source.name] = Image(data)
     if kept:
         _fsutil.fsync_dir(archive)
-    return ArchivedVersion(version=number, outputs=kept), old_markdown
+    return ArchivedVersion(version=number, outputs=kept), old_markdown, old_images
 
 
 def _stage_redline(
@@ -640,9 +644,11 @@ def _stage_redline(
     today: dt.date,
     out: Path,
     old_markdown: str,
+    old_images: dict[str, Image],
+    style: HouseStyle | None,
 ) -> None:
     """Stage the redline DOCX and the change summary of a re-issued policy."""
-    from ._redline import redline_docx, text_diff  # noqa: PLC0415
+    from ._redline import changes_markdown, redline  # noqa: PLC0415
 
     target = out / f"{stem}.redline.docx"
     summary_path = out / f"{stem}.changes.md"
@@ -651,27 +657,32 @@ def _stage_redline(
             if stale.name in manifest.files and stale.exists():
                 txn.remove_on_commit(stale)  # they describe an older change
         return
-    meta = docx_meta(rendered)
-    redline = redline_docx(
-        old_markdown, rendered.markdown, meta, author="smpolicy", date=today.isoformat()
-    )
-    manifest.check_writable(target, force=True)
-    txn.stage(target, redline)
-    diff = text_diff(
+    images = {}
+    if rendered.flowchart_name in rendered.markdown:
+        images[rendered.flowchart_name] = Image(flowchart_png(rendered), ALT_TEXT)
+    # One diff: the redline (the new DOCX with tracked changes) and the count of changes.
+    tracked = redline(
         old_markdown,
         rendered.markdown,
-        f"version {previous.version}",
-        f"version {rendered.version}",
+        docx_meta(rendered),
+        author="smpolicy",
+        date=today.isoformat(),
+        images=images,
+        style=style,
+        old_images=old_images,
     )
-    changed = sum(
-        1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
-    )
+    manifest.check_writable(target, force=True)
+    txn.stage(target, tracked.docx)
+    changed = tracked.changed_paragraphs
     summary = (
         f"# Changes in {rendered.profile.policy.title} {rendered.profile.policy.number}, "
         f"version {rendered.version}\n\n"
         f"Issued {today.isoformat()}; replaces version {previous.version}. "
-        f"{changed} paragraph lines changed; the tracked changes are in `{target.name}`.\n\n"
-        "## Why\n\n" + "".join(f"- {r}\n" for r in reasons)
+        f"{changed} paragraphs changed; the tracked changes are in `{target.name}`.\n\n"
+        "## Why\n\n"
+        + "".join(f"- {r}\n" for r in reasons)
+        + "\n## What changed\n\n"
+        + changes_markdown(tracked.changes)
     )
     txn.stage(summary_path, summary.encode())
 
