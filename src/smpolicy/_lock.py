@@ -405,11 +405,20 @@ def describe_entry_change(old: LockedEntry, new: PackEntry) -> str:
     def shown(key: str, value: object) -> str:
         return "not set" if value is None else format_value(key, _number(value))
 
+    # By label, so a figure whose key was renamed (a unit added, say) reads as one change.
+    pairs: dict[str, list[str]] = {}
+    for key in sorted(set(old.values) | set(new.values)):
+        if str(old.values.get(key)) == str(new.values.get(key)):
+            continue
+        pair = pairs.setdefault(humanize_key(key), ["not set", "not set"])
+        if key in old.values:
+            pair[0] = shown(key, old.values[key])
+        if key in new.values:
+            pair[1] = shown(key, new.values[key])
     figures = [
-        f"{humanize_key(k)} changed from {shown(k, old.values.get(k))} "
-        f"to {shown(k, new.values.get(k))}"
-        for k in sorted(set(old.values) | set(new.values))
-        if str(old.values.get(k)) != str(new.values.get(k))
+        f"{label} changed from {before} to {after}"
+        for label, (before, after) in pairs.items()
+        if before != after
     ]
     if not figures:
         return f"{new.title}: its text changed in the regulation pack"
