@@ -64,7 +64,7 @@ REQUIREMENTS: dict[str, str] = {
     "paid_advertising_review": r"[Pp]aid (posts?|advertising|promotion)",
     "review_cycle": r"at least every \d+ months",
     "acknowledgment": r"acknowledg",
-    "colleague_posts": r"colleague .{0,40}(posts?|posted)",
+    "colleague_posts": r"colleague(?:'s)? .{0,40}(posts?|posted)|colleague's post",
     "media_requests": r"(journalist|film crew|media enquir|media inquir|media request)",
     "staff_spreading_misinformation": r"(spread|share)\w* .{0,40}misinformation",
     "after_hours": r"(after[- ]hours|outside business hours)",

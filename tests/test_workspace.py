@@ -107,9 +107,14 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
     assert len(history_rows) == 2 and title_penalty.split(" (")[0] in history_rows[1]
 
     archived = ws / "policies" / "archive" / "hospital" / "v1"
-    names = {p.name for p in archived.iterdir()}
-    assert {"hospital.docx", "hospital.flowchart.png", "hospital.html", "hospital.md"} <= names
-    assert names == {Path(o["path"]).name for o in lock["outputs"].values()}  # all of v1
+    documents = ("", ".account-manual", ".quiz", ".staff-guide")
+    expected = [f"hospital{d}.{f}" for d in documents for f in ("docx", "html", "md")]
+    assert sorted(p.name for p in archived.iterdir()) == sorted(
+        [*expected, "hospital.flowchart.png"]
+    )
+    assert {p.name for p in archived.iterdir()} == {
+        Path(o["path"]).name for o in lock["outputs"].values()
+    }  # exactly version 1's files
     assert [a["version"] for a in lock2["archived"]] == [1]
 
     with zipfile.ZipFile(ws / "policies" / "hospital.redline.docx") as docx:

@@ -75,6 +75,9 @@ def format_value(key: str, value: object) -> str:
         return f"{value}%"
     if unit in ("days", "hours", "years", "months"):
         return f"{value} {unit}"
+    counted = isinstance(value, int) and not isinstance(value, bool)
+    if counted and not key.endswith(("year", "number", "line")):
+        return f"{value:,}"  # a count such as 1,000 residents; years and phone numbers as written
     return str(value)
 
 
