@@ -29,6 +29,12 @@ def _parse_formats(value: str) -> tuple[str, ...]:
     return formats
 
 
+def _notes(lines: list[str]) -> None:
+    """Print what a command did besides its work (a recovery, a migration), one line each."""
+    for line in lines:
+        click.echo(f"note: {line}", err=True)
+
+
 def _version_text() -> str:
     """Tool version and each built-in pack's version, read from the packs' top-level keys only.
 
@@ -165,6 +171,13 @@ def build(
         "workspace": workspace,
         "reference_doc": reference_doc,
     }
+    if workspace is not None:
+        from ._lock import LockStore  # noqa: PLC0415
+        from ._txn import recover_all  # noqa: PLC0415
+
+        store = LockStore(workspace.root)
+        store.open()
+        _notes([*store.notes, *recover_all(workspace.root, store)])
     results = build_many(list(profiles), **options)
     show_bar = len(profiles) > 1 and sys.stderr.isatty()
     failures: list[SmpolicyError] = []
@@ -176,6 +189,7 @@ def build(
             if isinstance(result, SmpolicyError):
                 failures.append(result)
                 continue
+            _notes(result.notes)
             for line in result.warnings:
                 click.echo(f"{profile}: warning: {line}", err=True)
             if result.reasons:
@@ -274,8 +288,12 @@ def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> N
     """
     from ._check import check_policies, report_json, report_text  # noqa: PLC0415
 
+    notes: list[str] = []
     warnings: list[str] = []
-    results = check_policies(list(profiles), pack_dir=pack_dir, warnings=warnings)
+    try:
+        results = check_policies(list(profiles), pack_dir=pack_dir, warnings=warnings, notes=notes)
+    finally:
+        _notes(notes)
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo(report_json(results, warnings) if as_json else report_text(results), nl=False)
@@ -302,7 +320,12 @@ def diff(profile: Path, from_version: int, to_version: int | None) -> None:
     """
     from ._check import version_diff  # noqa: PLC0415
 
-    click.echo(version_diff(profile, from_version, to_version), nl=False)
+    notes: list[str] = []
+    try:
+        text = version_diff(profile, from_version, to_version, notes)
+    finally:
+        _notes(notes)
+    click.echo(text, nl=False)
 
 
 @cli.command()
