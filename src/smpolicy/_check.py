@@ -12,6 +12,7 @@ from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
 from ._packset import current_pack_dir
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
+from ._shard import in_shard
 from ._templates import TemplatePack
 from ._workspace import Workspace, find_workspace, issue_date
 from .errors import InputFileError, SmpolicyError
@@ -135,8 +136,11 @@ def check_policies(
     pack_dir: Path | None = None,
     warnings: list[str] | None = None,
     notes: list[str] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[CheckResult]:
     """Compare each policy's lock entry with its current inputs and its files.
+
+    ``shard`` (K, N) checks only the policies of shard K of N (see ``_shard``).
 
     Warnings about the workspace's pack settings (frozen packs, overlays shadowing entries that
     changed upstream) are appended to ``warnings``; what was done on the way (a recovery, a lock
@@ -155,7 +159,15 @@ def check_policies(
     targets: list[tuple[str, Path, str]]
     if profiles:
         targets = [(output_stem(p), p, workspace.relative(p)) for p in profiles]
+        targets = [t for t in targets if in_shard(t[0], shard)]
         records = {name: store.read(name) for name, _, _ in targets}
+    elif shard is not None:
+        records = {name: store.read(name) for name in store.names() if in_shard(name, shard)}
+        targets = [
+            (name, workspace.root / item.profile, item.profile)
+            for name, item in records.items()
+            if item is not None
+        ]
     else:
         everything = store.read_all()
         targets = [
