@@ -130,6 +130,32 @@ def output_problems(
     return [p for p in problems if p]
 
 
+def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[str]:
+    """Each reason about a pack entry, followed by the policy sections whose rules rest on it.
+
+    The sections come from templates/clauses.yaml (each rule's section and the pack topics it
+    rests on), the same data the revision history uses.
+    """
+    from ._context import join_words, sections_resting_on  # noqa: PLC0415
+    from ._regpack import load_pack  # noqa: PLC0415
+
+    entries = {}
+    for code in codes:
+        path = pack_dir / f"{code}.yaml"
+        if path.is_file():
+            with contextlib.suppress(SmpolicyError):
+                entries.update({e.title: e for e in load_pack(path).entries})
+    named = []
+    for reason in reasons:
+        titles = [t for t in entries if t in reason]
+        numbers = sections_resting_on(entries[max(titles, key=len)]) if titles else []
+        if numbers and "(section" not in reason:
+            word = "section" if len(numbers) == 1 else "sections"
+            reason = f"{reason} (touches {word} {join_words(numbers)})"
+        named.append(reason)
+    return named
+
+
 def check_policies(
     profiles: list[Path],
     *,
@@ -201,6 +227,8 @@ def check_policies(
             source=str(path),
         )
         reasons = [r for r in reasons if " output missing: " not in r]
+        if reasons:
+            reasons = name_sections(reasons, packs, list(locked.pack_versions))
         reasons.extend(output_problems(workspace.root, locked, str(store.record_path(name)), cache))
         results.append(CheckResult(name, shown, locked.version, reasons))
     cache.save()
