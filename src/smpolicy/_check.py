@@ -149,10 +149,9 @@ def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[
     for reason in reasons:
         titles = [t for t in entries if t in reason]
         numbers = sections_resting_on(entries[max(titles, key=len)]) if titles else []
-        if numbers and "(section" not in reason:
-            word = "section" if len(numbers) == 1 else "sections"
-            reason = f"{reason} (touches {word} {join_words(numbers)})"
-        named.append(reason)
+        word = "section" if len(numbers) == 1 else "sections"
+        touches = f" (touches {word} {join_words(numbers)})" if numbers else ""
+        named.append(reason if "(section" in reason else reason + touches)
     return named
 
 
