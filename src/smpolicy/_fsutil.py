@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -93,11 +94,14 @@ def fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def relative_path_problem(value: str) -> str | None:
     """Why ``value`` cannot be a path inside a workspace, or None when it can."""
     if not value:
         return "is empty"
-    if any(ord(c) < 32 or c == "\x7f" for c in value):
+    if _CONTROL.search(value):
         return "contains a control character"
     if value.startswith("/") or "\\" in value or (len(value) > 1 and value[1] == ":"):
         return "must be a relative path (with /), not an absolute one"

@@ -61,9 +61,58 @@ def load_pack(path: Path) -> RegulationPack:
     return pack
 
 
+_AVAILABLE: dict[tuple[Path, int], list[str]] = {}
+
+
 def available_jurisdictions(pack_dir: Path) -> list[str]:
-    """Jurisdiction codes that have a pack file in ``pack_dir``."""
-    return sorted(p.stem for p in pack_dir.glob("*.yaml"))
+    """Jurisdiction codes that have a pack file in ``pack_dir`` (memoized per folder state)."""
+    try:
+        key = (pack_dir, pack_dir.stat().st_mtime_ns)
+    except OSError:
+        return []
+    if key not in _AVAILABLE:
+        _AVAILABLE[key] = sorted(p.stem for p in pack_dir.glob("*.yaml"))
+    return list(_AVAILABLE[key])
+
+
+_FACTSETS: dict[tuple[object, ...], tuple[tuple[RegulationPack, ...], FactSet]] = {}
+
+
+def _factset(
+    packs: dict[str, RegulationPack],
+    as_of: dt.date,
+    org_type: str,
+    public_sector: bool,
+    applicant: dict[str, object],
+    uncovered: list[str],
+) -> FactSet:
+    """The facts for these packs and answers; the same selection is made once per process.
+
+    Policies of a fleet share jurisdictions and answers, so ``check`` over a thousand of them
+    selects each combination once. The key holds the pack objects themselves (a changed pack
+    file is a new object), so a stale selection is never returned.
+    """
+    key = (
+        tuple((code, id(pack)) for code, pack in packs.items()),
+        as_of,
+        org_type,
+        public_sector,
+        tuple(sorted((k, repr(v)) for k, v in applicant.items())),
+        tuple(uncovered),
+    )
+    known = _FACTSETS.get(key)
+    if known is not None and all(a is b for a, b in zip(known[0], packs.values(), strict=True)):
+        return known[1]
+    facts = FactSet(
+        packs=packs,
+        as_of=as_of,
+        org_type=org_type,
+        public_sector=public_sector,
+        applicant=applicant,
+        uncovered=uncovered,
+    )
+    _FACTSETS[key] = (tuple(packs.values()), facts)
+    return facts
 
 
 def expand_jurisdictions(codes: list[str]) -> list[str]:
@@ -248,11 +297,4 @@ def select_facts(
         packs[code] = load_pack(pack_dir / f"{code}.yaml")
     if uncovered:
         print(uncovered_warning(uncovered), file=sys.stderr)
-    return FactSet(
-        packs=packs,
-        as_of=as_of,
-        org_type=org_type,
-        public_sector=public_sector,
-        applicant=applicant or {},
-        uncovered=uncovered,
-    )
+    return _factset(packs, as_of, org_type, public_sector, applicant or {}, uncovered)
