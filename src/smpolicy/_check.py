@@ -10,8 +10,10 @@ from ._fsutil import sha256
 from ._lock import LockedPolicy, read_lock, staleness
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
+from ._safeio import read_capped
 from ._templates import TemplatePack
 from ._workspace import Workspace, find_workspace, issue_date
+from ._yaml import MAX_BYTES
 from .errors import InputFileError
 
 
@@ -62,7 +64,7 @@ def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> lis
             results.append(CheckResult(name, shown, locked.version, ["profile file is missing"]))
             continue
         unchanged = bool(locked.profile_file_sha256) and (
-            sha256(path.read_bytes())[:16] == locked.profile_file_sha256
+            sha256(read_capped(path, MAX_BYTES, what="profile"))[:16] == locked.profile_file_sha256
         )
         profile = None if unchanged else load_profile(path)
         reasons = staleness(

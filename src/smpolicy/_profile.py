@@ -141,7 +141,9 @@ class Organization(_Model):
         default=False, description="A government body or publicly owned organization."
     )
     workforce_size: StrictInt = Field(ge=1, le=10_000_000, description="Approximate headcount.")
-    unionized: StrictBool = Field(default=False, description="Some staff are represented by a union.")
+    unionized: StrictBool = Field(
+        default=False, description="Some staff are represented by a union."
+    )
 
     @field_validator("jurisdictions")
     @classmethod

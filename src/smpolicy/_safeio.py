@@ -75,7 +75,7 @@ def read_capped(path: Path, limit: int, *, what: str = "file") -> bytes:
 
 
 def confined(path: Path, root: Path, *, field: str) -> Path:
-    """``path`` (relative to ``root`` or absolute) if it resolves inside ``root``.
+    """``path`` (already joined to ``root``, or absolute) if it resolves inside ``root``.
 
     Symlinks are followed before the check, so a link that leads out of ``root`` is
     refused like a ``../`` path. ``field`` names the setting in the error message.
@@ -83,7 +83,7 @@ def confined(path: Path, root: Path, *, field: str) -> Path:
     text = str(path)
     if "\0" in text or any(ord(c) < 32 or ord(c) == 127 for c in text):
         raise InputFileError(f"{field}: {text!r}: a path cannot hold control characters")
-    candidate = path if path.is_absolute() else root / path
+    candidate = path
     try:
         real_root = root.resolve()
         real = candidate.resolve()
@@ -100,7 +100,7 @@ def confined(path: Path, root: Path, *, field: str) -> Path:
 
 def _has_symlink(path: Path, root: Path) -> bool:
     current = path
-    while current != root and current != current.parent:
+    while current not in (root, current.parent):
         if current.is_symlink():
             return True
         current = current.parent

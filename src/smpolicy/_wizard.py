@@ -174,7 +174,9 @@ def clean(question: Question, value: Any) -> Any:
             if not _WHOLE.match(value) and not (question.optional and not value):
                 raise ValueError("enter a whole number, e.g. 250")
             if len(value) > 12:
-                raise ValueError(f"enter a whole number, e.g. 250 (this one has {len(value)} digits)")
+                raise ValueError(
+                    f"enter a whole number, e.g. 250 (this one has {len(value)} digits)"
+                )
             if value:
                 value = int(value)
         if kind == "date" and value:

@@ -65,11 +65,11 @@ def _constructor(round_trip: bool) -> type[Any]:
                 problem_mark=node.start_mark,
             ) from None
 
-    cls = type(f"Checked{base.__name__}", (base,), {})
+    cls: Any = type(f"Checked{base.__name__}", (base,), {})
     cls.add_constructor("tag:yaml.org,2002:int", construct_int)
     cls.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
     _CONSTRUCTORS[round_trip] = cls
-    return cls
+    return _CONSTRUCTORS[round_trip]
 
 
 def _yaml(*, round_trip: bool) -> YAML:
