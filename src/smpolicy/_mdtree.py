@@ -2,11 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import markdown
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+
+from ._mdescape import REFERENCES
+
+_DECODED = {reference: char for char, reference in REFERENCES.items()} | {"&#61;": "="}
+
+
+class _Reference(InlineProcessor):
+    """The character references md_escape writes (&lt; &amp; ...), read back as plain text."""
+
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[str, int, int]:
+        return _DECODED[m.group(0)], m.start(0), m.end(0)
 
 
 class _Capture(Treeprocessor):
@@ -38,6 +53,8 @@ def _parser() -> tuple[markdown.Markdown, _Capture]:
     md.preprocessors.deregister("html_block")
     for name in ("html", "entity", "autolink", "automail"):
         md.inlinePatterns.deregister(name)
+    pattern = "|".join(re.escape(reference) for reference in _DECODED)
+    md.inlinePatterns.register(_Reference(pattern, md), "smpolicy-reference", 80)
     capture = _Capture(md)
     md.treeprocessors.register(capture, "smpolicy-capture", -100)
     return md, capture
