@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-from smpolicy import _sandbox
 from smpolicy._build import build_policy
 from smpolicy._profile import load_profile
 from smpolicy._yaml import load_yaml
@@ -194,12 +193,16 @@ def test_f6_loops_over_lists_are_counted_too(tmp_path: Path) -> None:
 
 
 def test_f6_wall_time_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smpolicy import _sandbox
+
     monkeypatch.setattr(_sandbox, "MAX_SECONDS", 0.0)
     overlay = _overlay(tmp_path, "{% for i in range(5000) %}{{ i }}{% endfor %}\n")
     assert "longer than" in _render_error(tmp_path, overlay)
 
 
 def test_f6_output_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smpolicy import _sandbox
+
     monkeypatch.setattr(_sandbox, "MAX_OUTPUT_CHARS", 50_000)
     overlay = _overlay(tmp_path, "{% for i in range(20000) %}{{ 'xxxxxxxxx' }}{% endfor %}\n")
     assert "would exceed 50,000 characters" in _render_error(tmp_path, overlay)
@@ -220,6 +223,8 @@ def test_f6_cli_exit_code_and_one_line(tmp_path: Path, capsys) -> None:
 
 def test_f6_builtin_policy_renders_unchanged_under_the_limits(tmp_path: Path) -> None:
     """The limits leave room: the longest built-in policy renders with budget to spare."""
+    from smpolicy import _sandbox
+
     profile = write_yaml(tmp_path / "p.yaml", profile_data())
     result = build_policy(profile, tmp_path / "out", formats=("md",))
     text = result.outputs["md"].read_text()
