@@ -36,7 +36,8 @@ def test_unknown_key_names_the_field_and_what_is_allowed(make_profile) -> None:
     message = _error(make_profile(organization__colour="blue"))
     assert message.endswith(
         "organization.colour: unknown field; remove it or check the spelling (allowed: name, "
-        "type, jurisdictions, public_sector, workforce_size, unionized)"
+        "type, jurisdictions, public_sector, workforce_size, unionized, hipaa_status, for_profit, "
+        "hhs_funding, care_setting, practice_type)"
     )
     assert "\n" not in message
 

@@ -36,7 +36,7 @@ def make_workspace(tmp_path: Path) -> Path:
     shutil.copy(EXAMPLES / "community-hospital.yaml", ws / "profiles" / "hospital.yaml")
     shutil.copytree(ROOT / "regulations", ws / "packs")
     config = ws / "smpolicy.yaml"
-    config.write_text(config.read_text().replace("# packs: regulations", "packs: packs  #"))
+    config.write_text(config.read_text() + "packs: packs\n")
     return ws
 
 

@@ -22,7 +22,7 @@ from ._packmodel import PackEntry
 from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
 from ._reference import HouseStyle
-from ._regpack import FactSet, select_facts
+from ._regpack import FactSet, applicant_from, select_facts
 from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
 from ._workspace import Workspace
@@ -40,8 +40,10 @@ def data_dir(name: str) -> Path:
 
 
 def default_pack_dir() -> Path:
-    """The built-in regulation packs."""
-    return data_dir("regulations")
+    """The regulation packs builds use: smpolicy-packs when newer, else the built-in ones."""
+    from ._packset import current_pack_dir  # noqa: PLC0415
+
+    return current_pack_dir()
 
 
 def default_template_dir() -> Path:
@@ -107,6 +109,7 @@ def render_policy(
         org_type=profile.organization.type,
         public_sector=profile.organization.public_sector,
         source=source,
+        applicant=applicant_from(_flat_org(profile)),
     )
     fingerprint = inputs_fingerprint(profile, facts, pack)
     context, citations = build_context(
@@ -125,6 +128,11 @@ def render_policy(
     return Rendered(
         profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
     )
+
+
+def _flat_org(profile: Profile) -> dict[str, object]:
+    """The organization's answers as flat 'organization.<field>' values."""
+    return {f"organization.{k}": v for k, v in profile.organization.model_dump().items()}
 
 
 def policy_language(facts: FactSet) -> str:
@@ -277,7 +285,8 @@ def build_policy(
     if workspace is not None:
         cfg = workspace.config
         out = Path(out_dir) if out_dir is not None else workspace.path(cfg.output_dir)
-        pack_dir = pack_dir or (workspace.path(cfg.packs) if cfg.packs else None)
+        if pack_dir is None:
+            pack_dir, _warnings = workspace.pack_dir()
         template_dir = template_dir or (workspace.path(cfg.templates) if cfg.templates else None)
     else:
         out = Path(out_dir) if out_dir is not None else Path("out")

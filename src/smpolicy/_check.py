@@ -8,6 +8,7 @@ from pathlib import Path
 
 from ._fsutil import sha256
 from ._lock import LockedPolicy, read_lock, staleness
+from ._packset import current_pack_dir
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
 from ._safeio import read_capped
@@ -37,12 +38,21 @@ def _workspace() -> Workspace:
     return workspace
 
 
-def check_policies(profiles: list[Path], *, pack_dir: Path | None = None) -> list[CheckResult]:
-    """Compare each policy's lock entry with its current inputs."""
+def check_policies(
+    profiles: list[Path], *, pack_dir: Path | None = None, warnings: list[str] | None = None
+) -> list[CheckResult]:
+    """Compare each policy's lock entry with its current inputs.
+
+    Warnings about the workspace's pack settings (frozen packs, overlays shadowing entries that
+    changed upstream) are appended to ``warnings``.
+    """
     workspace = _workspace()
     cfg = workspace.config
     lock = read_lock(workspace.lock_path)
-    packs = pack_dir or (workspace.path(cfg.packs) if cfg.packs else builtin_dir("regulations"))
+    configured, found = workspace.pack_dir()
+    if warnings is not None:
+        warnings.extend(found)
+    packs = pack_dir or configured or current_pack_dir()
     overlay = workspace.path(cfg.templates) if cfg.templates else None
     template_pack = TemplatePack.load(builtin_dir("templates"), overlay=overlay)
     today = issue_date()
@@ -94,10 +104,11 @@ def report_text(results: list[CheckResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def report_json(results: list[CheckResult]) -> str:
+def report_json(results: list[CheckResult], warnings: list[str] | None = None) -> str:
     """The same report for machines."""
     payload = {
         "stale": sum(1 for r in results if r.reasons),
+        "warnings": list(warnings or []),
         "policies": [
             {
                 "name": r.name,

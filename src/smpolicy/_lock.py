@@ -287,7 +287,7 @@ def staleness(
     ``profile`` is None when its file is unchanged; the recorded values are used instead.
     """
     from . import __version__  # noqa: PLC0415
-    from ._regpack import select_facts  # noqa: PLC0415
+    from ._regpack import applicant_from, select_facts  # noqa: PLC0415
 
     values = profile_values(profile) if profile is not None else locked.profile_values
     facts = select_facts(
@@ -297,6 +297,7 @@ def staleness(
         org_type=str(values["organization.type"]),
         public_sector=bool(values["organization.public_sector"]),
         source=source,
+        applicant=applicant_from(values),
     )
     return stale_reasons(
         locked,

@@ -7,7 +7,14 @@ import itertools
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, OrgType, Topic
 
@@ -16,8 +23,14 @@ JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 EntryKind = Literal["statute", "regulation", "guidance", "case", "enforcement", "standard", "code"]
-EntryStatus = Literal["in_force", "pending", "vacated", "draft", "repealed"]
-Evidence = Literal["official", "official_copy"]
+EntryStatus = Literal["in_force", "pending", "vacated", "draft", "repealed", "unverified"]
+Evidence = Literal["official", "official_copy", "quoted"]
+DateKind = Literal["effective", "adopted", "published", "compliance", "assumed"]
+DatePrecision = Literal["day", "month", "year"]
+HipaaStatus = Literal["covered_entity", "business_associate", "neither"]
+CareSetting = Literal["nursing_facility", "assisted_living", "home_health", "residential_care"]
+PracticeType = Literal["primary_care", "specialty"]
+PLACEHOLDER = re.compile(r"\{([a-z0-9_]+)\}")
 Value = int | float | str | dt.date
 
 
@@ -31,6 +44,47 @@ class Source(_Strict):
     title: str = Field(description="Title of the source document or page.")
     url: str = Field(pattern=r"^https://", description="Address of the source (https).")
     publisher: str = Field(description="Who publishes the source (regulator, court, gazette).")
+
+
+class Applicability(_Strict):
+    """Whom an entry binds, beyond organization type and sector; every condition given must hold."""
+
+    hipaa_status: list[HipaaStatus] | None = Field(
+        default=None, description="Binds only organizations with one of these HIPAA statuses."
+    )
+    for_profit: bool | None = Field(
+        default=None, description="True: for-profit organizations only; False: non-profits only."
+    )
+    hhs_funding: bool | None = Field(
+        default=None,
+        description="True: only recipients of federal financial assistance from HHS.",
+    )
+    min_workforce: int | None = Field(
+        default=None, ge=1, le=10_000_000, description="Binds only from this headcount up."
+    )
+    care_setting: list[CareSetting] | None = Field(
+        default=None, description="Binds only these care settings (nursing facility, ...)."
+    )
+    practice_type: list[PracticeType] | None = Field(
+        default=None, description="Binds only these practice types (primary care, ...)."
+    )
+
+    def met_by(self, applicant: dict[str, object]) -> bool:
+        """Whether an organization with these answers is bound (see ``Applicant``)."""
+        for name in type(self).model_fields:
+            wanted = getattr(self, name)
+            if wanted is None:
+                continue
+            have = applicant.get(name)
+            if name == "min_workforce":
+                if not isinstance(have, int) or have < wanted:
+                    return False
+            elif isinstance(wanted, list):
+                if have not in wanted:
+                    return False
+            elif have != wanted:
+                return False
+        return True
 
 
 class PackEntry(_Strict):
@@ -52,15 +106,41 @@ class PackEntry(_Strict):
         description="How every statement and figure was verified: 'official' = read on the "
         "issuing body's own site (legislature, gazette, regulator, court, professional body); "
         "'official_copy' = the official text read word for word on a legal publisher (such as "
-        "Cornell LII, Justia, CanLII, AustLII or BAILII). Summaries by law firms or the press "
-        "never suffice: what they alone report is left out of the pack.",
+        "Cornell LII, Justia, CanLII, AustLII or BAILII); 'quoted' = the official text quoted "
+        "word for word in at least two independent sources, both listed in quoted_in. "
+        "Summaries by law firms or the press never suffice alone: an obligation that cannot be "
+        "verified is kept with status 'unverified' and is never stated in a policy.",
+    )
+    quoted_in: list[Source] = Field(
+        default_factory=list,
+        description="For evidence 'quoted': the independent sources that quote the official "
+        "text word for word (at least two).",
     )
     published: dt.date | None = Field(default=None, description="Publication date, if known.")
     effective_from: dt.date = Field(description="First day this version applies.")
     effective_to: dt.date | None = Field(
         default=None, description="Last day this version applies (superseded, vacated, repealed)."
     )
-    status: EntryStatus = "in_force"
+    effective_from_kind: DateKind = Field(
+        default="effective",
+        description="What effective_from is, as the source gives it: 'effective' (in force from), "
+        "'adopted', 'published', 'compliance' (compliance required from); 'assumed' when no "
+        "source gives a date (used to select the entry, never shown in a policy).",
+    )
+    date_precision: DatePrecision = Field(
+        default="day",
+        description="How precisely the source gives effective_from: a day, a month or a year "
+        "(then the first day of that month or year is written, and only the month or year is "
+        "shown).",
+    )
+    status: EntryStatus = Field(
+        default="in_force",
+        description="'unverified': an obligation a policy needs whose text could not be read "
+        "in an official source; kept so it is listed, never stated in a policy.",
+    )
+    applies_if: Applicability | None = Field(
+        default=None, description="Whom the entry binds, beyond applies_to and public_sector."
+    )
     applies_to: list[OrgType] = Field(
         default_factory=list, description="Organization types it concerns; empty means all."
     )
@@ -69,13 +149,16 @@ class PackEntry(_Strict):
     )
     summary: str = Field(
         min_length=20,
-        description="What it requires, in our own words, one to three sentences.",
+        description="What it requires, in our own words, one to three sentences. Every figure "
+        "is a placeholder {key} naming one of the entry's values, so it is written in one place.",
     )
     values: dict[str, Value] = Field(
         default_factory=dict, description="Named figures (amounts, days, dates)."
     )
     obligations: dict[str, str | int] = Field(
-        default_factory=dict, description="Controls this entry sets; stricter rule wins."
+        default_factory=dict,
+        description="Controls this entry sets; stricter rule wins. A numeric obligation may be "
+        "written as '{key}' to take the figure from the entry's values.",
     )
     keywords: list[str] = Field(
         default_factory=list,
@@ -95,10 +178,22 @@ class PackEntry(_Strict):
             for key, item in value.items()
         }
 
-    @field_validator("obligations")
+    @field_validator("obligations", mode="after")
     @classmethod
-    def _known_obligations(cls, value: dict[str, str | int]) -> dict[str, str | int]:
-        for key, item in value.items():
+    def _known_obligations(
+        cls, value: dict[str, str | int], info: ValidationInfo
+    ) -> dict[str, str | int]:
+        values = info.data.get("values", {})
+        resolved: dict[str, str | int] = {}
+        for key, raw in value.items():
+            item = raw
+            ref = PLACEHOLDER.fullmatch(raw) if isinstance(raw, str) else None
+            if ref is not None:
+                if ref.group(1) not in values:
+                    raise ValueError(f"{key}: no value named {ref.group(1)!r} in values")
+                found = values[ref.group(1)]
+                item = found if isinstance(found, int) else str(found)
+            resolved[key] = item
             if key in OBLIGATION_ORDERS:
                 allowed = OBLIGATION_ORDERS[key]
                 if item not in allowed:
@@ -109,7 +204,7 @@ class PackEntry(_Strict):
             else:
                 known = sorted([*OBLIGATION_ORDERS, *OBLIGATION_NUMERIC])
                 raise ValueError(f"unknown obligation {key!r}; known: {', '.join(known)}")
-        return value
+        return resolved
 
     @model_validator(mode="after")
     def _dates_in_order(self) -> PackEntry:
@@ -118,7 +213,41 @@ class PackEntry(_Strict):
         prefix = self.jurisdiction.lower().split("-")[0]
         if not self.id.startswith(prefix):
             raise ValueError(f"id must start with the jurisdiction code {prefix!r}")
+        if self.evidence == "quoted" and len(self.quoted_in) < 2:
+            raise ValueError("evidence 'quoted' needs at least two sources in quoted_in")
+        if self.evidence != "quoted" and self.quoted_in:
+            raise ValueError("quoted_in is only for evidence 'quoted'")
+        unknown = sorted(set(PLACEHOLDER.findall(self.summary)) - set(self.values))
+        if unknown:
+            raise ValueError(f"summary: placeholder {{{unknown[0]}}} names no value in values")
         return self
+
+    def fill(self, summary: str) -> str:
+        """The summary with each {key} replaced by its value in words ('60 days', 'US$1,000')."""
+        from ._context import format_value  # noqa: PLC0415 - formatting lives with the context
+
+        return PLACEHOLDER.sub(lambda m: format_value(m.group(1), self.values[m.group(1)]), summary)
+
+    @property
+    def shown_date(self) -> str | None:
+        """effective_from as a policy may show it ('adopted November 2010'), or None."""
+        if self.effective_from_kind == "assumed":
+            return None
+        from ._context import long_date  # noqa: PLC0415
+
+        if self.date_precision == "year":
+            when = str(self.effective_from.year)
+        elif self.date_precision == "month":
+            when = self.effective_from.strftime("%B %Y")
+        else:
+            when = long_date(self.effective_from)
+        words = {
+            "effective": "in force from",
+            "adopted": "adopted",
+            "published": "published",
+            "compliance": "compliance required from",
+        }
+        return f"{words[self.effective_from_kind]} {when}"
 
     def in_force(self, on: dt.date) -> bool:
         """Whether this version applies on ``on``."""

@@ -144,6 +144,32 @@ class Organization(_Model):
     unionized: StrictBool = Field(
         default=False, description="Some staff are represented by a union."
     )
+    hipaa_status: Literal["covered_entity", "business_associate", "neither"] | None = Field(
+        default=None,
+        description="United States only: whether HIPAA binds the organization as a covered "
+        "entity or a business associate. Unset: a manufacturer is 'neither', others are "
+        "'covered_entity'.",
+    )
+    for_profit: StrictBool | None = Field(
+        default=None,
+        description="Run for profit. Unset: public bodies and health nonprofits are not.",
+    )
+    hhs_funding: StrictBool | None = Field(
+        default=None,
+        description="United States only: receives federal financial assistance from HHS "
+        "(Medicaid, grants). Unset: yes for hospitals, academic medical centers, long-term care "
+        "and public health agencies.",
+    )
+    care_setting: (
+        Literal["nursing_facility", "assisted_living", "home_health", "residential_care"] | None
+    ) = Field(
+        default=None,
+        description="Long-term and home care: the kind of setting (changes which rules bind).",
+    )
+    practice_type: Literal["primary_care", "specialty"] | None = Field(
+        default=None,
+        description="Clinics: a primary-care / general practice, or a specialty practice.",
+    )
 
     @field_validator("jurisdictions")
     @classmethod

@@ -86,6 +86,45 @@ class Obligation:
     others: tuple[tuple[str, str | int], ...] = ()  # (jurisdiction, value) that lost
 
 
+def unverified_entries(pack: RegulationPack) -> list[PackEntry]:
+    """Entries kept so an obligation is not dropped silently, though no official text was read."""
+    return [e for e in pack.entries if e.status == "unverified"]
+
+
+def applicant_from(values: dict[str, object]) -> dict[str, object]:
+    """The answers pack applicability reads, from flat profile values ('organization.type', ...).
+
+    Unset answers take the usual value for the organization type: a manufacturer is neither a
+    HIPAA covered entity nor a business associate; a public body or a health nonprofit is not
+    for profit; hospitals, academic medical centers, long-term care and public health agencies
+    are taken to receive HHS funding (Medicare/Medicaid or grants).
+    """
+    org_type = str(values.get("organization.type"))
+    public = bool(values.get("organization.public_sector"))
+    hipaa = values.get("organization.hipaa_status")
+    if hipaa is None:
+        hipaa = "neither" if org_type == "manufacturer" else "covered_entity"
+    for_profit = values.get("organization.for_profit")
+    if for_profit is None:
+        for_profit = not (public or org_type in ("nonprofit", "public_health"))
+    funding = values.get("organization.hhs_funding")
+    if funding is None:
+        funding = org_type in (
+            "hospital",
+            "academic_medical_center",
+            "long_term_care",
+            "public_health",
+        )
+    return {
+        "hipaa_status": hipaa,
+        "for_profit": for_profit,
+        "hhs_funding": funding,
+        "min_workforce": values.get("organization.workforce_size"),
+        "care_setting": values.get("organization.care_setting"),
+        "practice_type": values.get("organization.practice_type"),
+    }
+
+
 @dataclass
 class FactSet:
     """The pack entries that apply to one build: selected jurisdictions, as-of date, org type."""
@@ -94,6 +133,8 @@ class FactSet:
     as_of: dt.date
     org_type: str
     public_sector: bool
+    applicant: dict[str, object] = field(default_factory=dict)
+    uncovered: list[str] = field(default_factory=list)  # sub-jurisdictions with no pack
     entries: dict[str, PackEntry] = field(default_factory=dict)
     upcoming: list[PackEntry] = field(default_factory=list)
 
@@ -102,14 +143,23 @@ class FactSet:
             for entry in pack.entries:
                 if not self._relevant(entry):
                     continue
+                filled = _filled(entry)
                 if entry.in_force(self.as_of):
-                    self.entries[entry.id] = entry
+                    self.entries[entry.id] = filled
                 elif entry.effective_from > self.as_of:
-                    self.upcoming.append(entry)
+                    self.upcoming.append(filled)
         self.upcoming.sort(key=lambda e: (e.effective_from, e.id))
 
     def _relevant(self, entry: PackEntry) -> bool:
+        if entry.status == "unverified":
+            return False
         if entry.applies_to and self.org_type not in entry.applies_to:
+            return False
+        if (
+            entry.applies_if is not None
+            and self.applicant
+            and not entry.applies_if.met_by(self.applicant)
+        ):
             return False
         return entry.public_sector is None or entry.public_sector == self.public_sector
 
@@ -142,6 +192,21 @@ class FactSet:
         return Obligation(key, best_value, best_entry, others)
 
 
+_FILLED: dict[int, tuple[PackEntry, PackEntry]] = {}
+
+
+def _filled(entry: PackEntry) -> PackEntry:
+    """``entry`` with the figures of its summary written in (memoized per entry object)."""
+    if "{" not in entry.summary:
+        return entry
+    known = _FILLED.get(id(entry))
+    if known is not None and known[0] is entry:
+        return known[1]
+    filled = entry.model_copy(update={"summary": entry.fill(entry.summary)})
+    _FILLED[id(entry)] = (entry, filled)
+    return filled
+
+
 def select_facts(
     pack_dir: Path,
     jurisdictions: list[str],
@@ -150,12 +215,21 @@ def select_facts(
     org_type: str,
     public_sector: bool,
     source: str = "profile",
+    applicant: dict[str, object] | None = None,
 ) -> FactSet:
-    """Load the packs for ``jurisdictions`` (with parents) and select what applies."""
+    """Load the packs for ``jurisdictions`` (with parents) and select what applies.
+
+    A sub-jurisdiction (a state or province) without a pack of its own is built with its
+    country's pack and listed in ``FactSet.uncovered``; an unknown country is an error.
+    """
     available = available_jurisdictions(pack_dir)
     packs: dict[str, RegulationPack] = {}
+    uncovered: list[str] = []
     for code in expand_jurisdictions(jurisdictions):
         if code not in available:
+            if "-" in code and code.split("-")[0] in available:
+                uncovered.append(code)
+                continue
             raise PackError(
                 f"{source}: organization.jurisdictions: no regulation pack for {code}; "
                 f"available: {', '.join(available)}"
@@ -166,4 +240,6 @@ def select_facts(
         as_of=as_of,
         org_type=org_type,
         public_sector=public_sector,
+        applicant=applicant or {},
+        uncovered=uncovered,
     )

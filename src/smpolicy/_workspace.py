@@ -28,7 +28,16 @@ class WorkspaceConfig(BaseModel):
         default="policies/archive", description="Where superseded versions are kept."
     )
     formats: list[str] = Field(default_factory=lambda: ["docx", "html", "md"])
-    packs: str | None = Field(default=None, description="Regulation pack directory override.")
+    packs: str | None = Field(
+        default=None,
+        description="Regulation pack folder that replaces every built-in pack (freezes them: "
+        "later updates never arrive). Prefer pack_overlays.",
+    )
+    pack_overlays: list[str] = Field(
+        default_factory=list,
+        description="Folders of overlay files that add pack entries or replace built-in ones by "
+        "id; the built-in packs keep updating underneath.",
+    )
     templates: str | None = Field(default=None, description="Template override directory.")
 
 
@@ -42,6 +51,12 @@ class Workspace:
     @property
     def lock_path(self) -> Path:
         return self.root / LOCK_NAME
+
+    def pack_dir(self) -> tuple[Path | None, list[str]]:
+        """The pack folder this workspace's builds use (None: the default), and warnings."""
+        from ._packset import workspace_packs  # noqa: PLC0415
+
+        return workspace_packs(self.root, self.config.packs, self.config.pack_overlays)
 
     def path(self, value: str) -> Path:
         """A configured path, relative to the root."""
@@ -82,7 +97,7 @@ _CONFIG_TEXT = """\
 output_dir: policies          # built policies (DOCX, HTML, Markdown)
 archive_dir: policies/archive # superseded versions, kept for the retention period
 formats: [docx, html, md]
-# packs: regulations          # use your own regulation packs instead of the built-in ones
+# pack_overlays: [pack-overlays]  # add or change single regulation entries (see the docs)
 # templates: template-overrides  # template files that replace built-in ones
 """
 

@@ -34,10 +34,14 @@ def _version_text() -> str:
 
     Kept free of heavy imports (pydantic, YAML) so ``--version`` stays instant.
     """
-    from ._paths import builtin_dir  # noqa: PLC0415
+    from ._packset import current_packset  # noqa: PLC0415
 
-    lines = [f"smpolicy {__version__}"]
-    for path in sorted(builtin_dir("regulations").glob("*.yaml")):
+    packset = current_packset()
+    lines = [
+        f"smpolicy {__version__}",
+        f"regulation packs {packset.version} ({packset.origin}, released {packset.released})",
+    ]
+    for path in sorted(packset.path.glob("*.yaml")):
         header = {}
         with path.open(encoding="utf-8") as handle:
             for line in handle:
@@ -218,17 +222,31 @@ def schema(out_file: Path | None) -> None:
 
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=Path())
-def init(directory: Path) -> None:
+@click.option(
+    "--ci",
+    "ci_kind",
+    type=click.Choice(["github", "gitlab"]),
+    default=None,
+    help="Also write a weekly job that upgrades the packs, rebuilds stale policies and opens "
+    "a pull (merge) request.",
+)
+def init(directory: Path, ci_kind: str | None) -> None:
     """Create a policy workspace in DIRECTORY: profiles/, smpolicy.yaml, .gitignore, README.
 
     \b
-    Example:
+    Examples:
       smpolicy init policies-repo && cd policies-repo && git init
+      smpolicy init --ci github
     """
     from ._workspace import init_workspace  # noqa: PLC0415
 
     for path in init_workspace(directory):
         click.echo(str(path))
+    if ci_kind is not None:
+        from ._ci import write_ci  # noqa: PLC0415
+
+        for path in write_ci(directory, ci_kind):
+            click.echo(str(path))
 
 
 @cli.command()
@@ -254,8 +272,11 @@ def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> N
     """
     from ._check import check_policies, report_json, report_text  # noqa: PLC0415
 
-    results = check_policies(list(profiles), pack_dir=pack_dir)
-    click.echo(report_json(results) if as_json else report_text(results), nl=False)
+    warnings: list[str] = []
+    results = check_policies(list(profiles), pack_dir=pack_dir, warnings=warnings)
+    for line in warnings:
+        click.echo(f"warning: {line}", err=True)
+    click.echo(report_json(results, warnings) if as_json else report_text(results), nl=False)
     if any(r.reasons for r in results):
         sys.exit(int(ExitCode.STALE))
 
@@ -308,6 +329,15 @@ def wizard(profile: Path | None, update: bool, resume: bool, answers_file: Path 
 
     written = run_wizard(profile, update=update, resume=resume, answers_file=answers_file)
     click.echo(str(written))
+
+
+def _register_packs() -> None:
+    from ._cli_packs import packs  # noqa: PLC0415 - click is light; the commands import lazily
+
+    cli.add_command(packs)
+
+
+_register_packs()
 
 
 def main(argv: list[str] | None = None) -> None:
