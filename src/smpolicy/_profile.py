@@ -236,11 +236,14 @@ class Branding(_Model):
     """House style for the DOCX."""
 
     reference_doc: PathText | None = Field(
-        default=None, description="Path (relative to the profile) of a .docx whose styles to use."
+        default=None,
+        description="Path (relative to the profile, inside its folder) of a .docx whose styles "
+        "to use.",
     )
     logo: PathText | None = Field(
         default=None,
-        description="Path (relative to the profile) of a PNG logo for the DOCX header.",
+        description="Path (relative to the profile, inside its folder) of a PNG logo for the "
+        "DOCX header.",
     )
 
 
