@@ -174,6 +174,18 @@ def test_f6_huge_values_fail_fast_without_allocating(tmp_path: Path, expression:
     assert time.monotonic() - started < 20
 
 
+def test_f6_large_numbers_as_values_are_fine(tmp_path: Path) -> None:
+    """Limits bound sizes, not figures: a penalty of 2,134,831 is formatted as usual."""
+    overlay = _overlay(
+        tmp_path,
+        "# Purpose and scope\n\n{{ '{:,}'.format(2134831) }} {{ 5000000 | string }} "
+        "{{ none | default(3000000, true) }} {{ '%d' | format(7000000) }} {{ 2 ** 40 }}\n",
+    )
+    profile = write_yaml(tmp_path / "p.yaml", profile_data())
+    result = build_policy(profile, tmp_path / "out", template_dir=overlay, formats=("md",))
+    assert "2,134,831 5000000 3000000 7000000 1099511627776" in result.outputs["md"].read_text()
+
+
 def test_f6_nested_loops_are_capped(tmp_path: Path) -> None:
     overlay = _overlay(
         tmp_path,

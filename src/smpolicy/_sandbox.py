@@ -182,13 +182,18 @@ def _filter_value(args: tuple[Any, ...]) -> Any:
     return None
 
 
+# Filters whose number arguments are sizes of what they build (a width, a count of lists).
+_SIZED_FILTERS = frozenset({"center", "indent", "batch", "slice", "wordwrap"})
+
+
 def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(func)
     def guarded(*args: Any, **kwargs: Any) -> Any:
         _budget().tick()
-        _check_numbers((*args, *kwargs.values()))
         value = _filter_value(args)
         rest = args[args.index(value) + 1 :] if value is not None else ()
+        if name in _SIZED_FILTERS:
+            _check_numbers((*rest, *kwargs.values()))
         if isinstance(value, str):
             if name == "replace":
                 if _estimate_replace(value, rest) > MAX_VALUE_CHARS:
@@ -297,7 +302,6 @@ class GuardedSandbox(ImmutableSandboxedEnvironment):
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
         budget.tick()
-        _check_numbers((*args, *kwargs.values()))
         _check_str_method(getattr(__obj, "__wrapped__", __obj), args)
         budget.depth += 1
         try:
