@@ -420,7 +420,9 @@ def _build_in_workspace(
     payloads = write_formats(rendered, formats, style=style)
     manifest, targets = _claim_outputs(out, stem, payloads, force=force)
     if previous is not None and reasons:
-        _archive_and_redline(workspace, previous, stem, rendered, reasons, today, out, manifest)
+        _archive_and_redline(
+            workspace, previous, stem, rendered, reasons, today, out, manifest, style
+        )
     _write_outputs(manifest, targets, payloads, result)
 
     facts = rendered.facts
@@ -473,13 +475,15 @@ def _archive_and_redline(
     today: dt.date,
     out: Path,
     manifest: Any,
+    style: HouseStyle | None = None,
 ) -> None:
     """Keep the superseded version and write the redline DOCX and change summary."""
     from ._fsutil import atomic_write  # noqa: PLC0415
-    from ._redline import redline_docx, text_diff  # noqa: PLC0415
+    from ._redline import changes_markdown, redline  # noqa: PLC0415
 
     archive = workspace.path(workspace.config.archive_dir) / stem / f"v{previous.version}"
     old_markdown = ""
+    old_images = {}
     for fmt, output in sorted(previous.outputs.items()):
         source = workspace.root / output.path
         if source.is_file():
@@ -487,31 +491,38 @@ def _archive_and_redline(
             atomic_write(archive / source.name, data)
             if fmt == "md":
                 old_markdown = data.decode("utf-8")
+            elif fmt == "flowchart.png":
+                old_images[source.name] = Image(data)
     if not old_markdown:
         return
-    meta = docx_meta(rendered)
-    redline = redline_docx(
-        old_markdown, rendered.markdown, meta, author="smpolicy", date=today.isoformat()
+    images = {}
+    if rendered.flowchart_name in rendered.markdown:
+        images[rendered.flowchart_name] = Image(flowchart_png(rendered), ALT_TEXT)
+    # One diff: the redline (the new DOCX with tracked changes) and the count of changes.
+    tracked = redline(
+        old_markdown,
+        rendered.markdown,
+        docx_meta(rendered),
+        author="smpolicy",
+        date=today.isoformat(),
+        images=images,
+        style=style,
+        old_images=old_images,
     )
     target = out / f"{stem}.redline.docx"
     manifest.check_writable(target, force=True)
-    atomic_write(target, redline)
-    manifest.record(target, redline)
-    diff = text_diff(
-        old_markdown,
-        rendered.markdown,
-        f"version {previous.version}",
-        f"version {rendered.version}",
-    )
-    changed = sum(
-        1 for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
-    )
+    atomic_write(target, tracked.docx)
+    manifest.record(target, tracked.docx)
+    changed = tracked.changed_paragraphs
     summary = (
         f"# Changes in {rendered.profile.policy.title} {rendered.profile.policy.number}, "
         f"version {rendered.version}\n\n"
         f"Issued {today.isoformat()}; replaces version {previous.version}. "
-        f"{changed} paragraph lines changed; the tracked changes are in `{target.name}`.\n\n"
-        "## Why\n\n" + "".join(f"- {r}\n" for r in reasons)
+        f"{changed} paragraphs changed; the tracked changes are in `{target.name}`.\n\n"
+        "## Why\n\n"
+        + "".join(f"- {r}\n" for r in reasons)
+        + "\n## What changed\n\n"
+        + changes_markdown(tracked.changes)
     )
     summary_path = out / f"{stem}.changes.md"
     atomic_write(summary_path, summary.encode())

@@ -66,6 +66,51 @@ class _State:
     next_drawing: int = 1
 
 
+def heading_style(elem: ET.Element, in_appendix: bool) -> tuple[str, bool]:
+    """The paragraph style of heading ``elem``, and whether the appendices have begun after it."""
+    classes = (elem.get("class") or "").split()
+    if "title" in classes:
+        return "Title", in_appendix
+    if "subtitle" in classes:
+        return "Subtitle", in_appendix
+    if "appendix" in classes:
+        return "AppendixHeading", True
+    level = min(int(elem.tag[1]), 3)
+    if level == 1:
+        return "Heading1", False
+    if in_appendix:
+        return f"AppendixHeading{level}", True
+    return f"Heading{level}", in_appendix
+
+
+def split_item(item: ET.Element) -> tuple[ET.Element, list[ET.Element], ET.Element]:
+    """A list item's own text, its nested blocks, and the element that text comes from.
+
+    The text is directly in the item (a tight list) or in its first paragraph (a loose list).
+    """
+    inline = ET.Element("span")
+    inline.text = item.text
+    nested: list[ET.Element] = []
+    origin = item
+    for child in item:
+        if child.tag in ("ul", "ol"):
+            nested.append(child)
+        elif (
+            child.tag == "p"
+            and origin is item
+            and not (inline.text or "").strip()
+            and len(inline) == 0
+        ):
+            inline.text = child.text
+            inline.extend(list(child))
+            origin = child
+        elif child.tag == "p":
+            nested.append(child)
+        else:
+            inline.append(child)
+    return inline, nested, origin
+
+
 def png_size(data: bytes) -> tuple[int, int]:
     """Width and height of a PNG, from its header."""
     if data[:8] != b"\x89PNG\r\n\x1a\n":
@@ -74,7 +119,8 @@ def png_size(data: bytes) -> tuple[int, int]:
     return int(width), int(height)
 
 
-def _text_run(text: str, fmt: _Runs, style: str | None = None) -> str:
+def _text_run(text: str, fmt: _Runs, style: str | None = None, *, deleted: bool = False) -> str:
+    """One run of ``text``; a deleted run (inside ``w:del``) holds ``w:delText``."""
     if not text:
         return ""
     # CT_RPr order: rStyle, rFonts, b, bCs, i, iCs, ...
@@ -88,8 +134,9 @@ def _text_run(text: str, fmt: _Runs, style: str | None = None) -> str:
     if fmt.italic:
         props += "<w:i/><w:iCs/>"
     rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    tag = "w:delText" if deleted else "w:t"
     pieces = text.split("\t")
-    body = "<w:tab/>".join(f'<w:t xml:space="preserve">{esc(p)}</w:t>' for p in pieces)
+    body = "<w:tab/>".join(f'<{tag} xml:space="preserve">{esc(p)}</{tag}>' for p in pieces)
     return f"<w:r>{rpr}{body}</w:r>"
 
 
@@ -167,8 +214,10 @@ class DocxWriter:
         return "".join(out)
 
     def _hyperlink(self, elem: ET.Element, fmt: _Runs) -> str:
-        href = elem.get("href", "")
-        inner = self._inline(elem, fmt, "Hyperlink")
+        return self._link(elem.get("href", ""), self._inline(elem, fmt, "Hyperlink"))
+
+    def _link(self, href: str, inner: str) -> str:
+        """``inner`` runs as a hyperlink to ``href`` (a bookmark when it starts with #)."""
         if href.startswith("#"):
             name = self.state.bookmarks.get(href[1:])
             if name is None:
@@ -204,29 +253,34 @@ class DocxWriter:
         )
 
     def _para(
-        self, elem: ET.Element, style: str | None, *, extra_ppr: str = "", fmt: _Runs | None = None
+        self,
+        elem: ET.Element,
+        style: str | None,
+        *,
+        extra_ppr: str = "",
+        fmt: _Runs | None = None,
+        source: ET.Element | None = None,
     ) -> str:
+        """A paragraph of ``elem``'s inline content (``source``: the element it stands for)."""
+        del source  # used by the redline writer
         start, end = self._bookmark(elem)
         ppr = (f'<w:pStyle w:val="{style}"/>' if style else "") + extra_ppr
         ppr_xml = f"<w:pPr>{ppr}</w:pPr>" if ppr else ""
         return f"<w:p>{ppr_xml}{start}{self._inline(elem, fmt or _Runs())}{end}</w:p>"
 
     def _heading(self, elem: ET.Element) -> str:
-        classes = (elem.get("class") or "").split()
-        level = int(elem.tag[1])
-        if "title" in classes:
-            return self._para(elem, "Title")
-        if "subtitle" in classes:
-            return self._para(elem, "Subtitle")
-        if "appendix" in classes:
-            self.in_appendix = True
-            return self._para(elem, "AppendixHeading")
-        level = min(level, 3)
-        if level == 1:
-            self.in_appendix = False
-        elif self.in_appendix:
-            return self._para(elem, f"AppendixHeading{level}")
-        return self._para(elem, f"Heading{level}")
+        style, self.in_appendix = heading_style(elem, self.in_appendix)
+        return self._para(elem, style)
+
+    def _item_numbering(self, elem: ET.Element, item: ET.Element, depth: int, numpr: str) -> str:
+        """The numbering properties of list item ``item`` of list ``elem``."""
+        del elem, item, depth  # used by the redline writer
+        return numpr
+
+    def _plain_para(self, ppr: str, runs: str, source: ET.Element) -> str:
+        """A paragraph of ready-made runs (a picture, a page break, a spacer)."""
+        del source  # used by the redline writer
+        return f"<w:p>{f'<w:pPr>{ppr}</w:pPr>' if ppr else ''}{runs}</w:p>"
 
     def _list(self, elem: ET.Element, depth: int, num_id: int | None = None) -> str:
         if num_id is None:
@@ -237,28 +291,9 @@ class DocxWriter:
         for item in elem:
             if item.tag != "li":
                 continue
-            # Text directly in the item (tight list) or its first paragraph (loose list).
-            inline = ET.Element("span")
-            inline.text = item.text
-            nested: list[ET.Element] = []
-            first_para_done = False
-            for child in item:
-                if child.tag in ("ul", "ol"):
-                    nested.append(child)
-                elif (
-                    child.tag == "p"
-                    and not first_para_done
-                    and not (inline.text or "").strip()
-                    and len(inline) == 0
-                ):
-                    inline.text = child.text
-                    inline.extend(list(child))
-                    first_para_done = True
-                elif child.tag == "p":
-                    nested.append(child)
-                else:
-                    inline.append(child)
-            out.append(self._para(inline, "ListParagraph", extra_ppr=numpr))
+            inline, nested, origin = split_item(item)
+            ppr = self._item_numbering(elem, item, depth, numpr)
+            out.append(self._para(inline, "ListParagraph", extra_ppr=ppr, source=origin))
             for child in nested:
                 if child.tag == "p":
                     out.append(self._para(child, "ListParagraph"))
@@ -278,7 +313,7 @@ class DocxWriter:
         rows = [(h, r) for h, r in rows if not h or "".join(r.itertext()).strip()]
         has_head = any(h for h, _ in rows)
         ncols = max((len(list(r)) for _, r in rows), default=1)
-        widths = _column_widths(rows, ncols)
+        widths = _column_widths(self._layout_rows(rows), ncols)
         grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in widths)
         # CT_TblPr order: tblStyle, ..., tblW, jc, ..., tblLayout, ..., tblLook
         out = [
@@ -289,12 +324,7 @@ class DocxWriter:
             f"</w:tblPr><w:tblGrid>{grid}</w:tblGrid>"
         ]
         for is_head, row in rows:
-            # CT_TrPr: cantSplit before tblHeader
-            trpr = (
-                "<w:trPr><w:cantSplit/><w:tblHeader/></w:trPr>"
-                if is_head
-                else "<w:trPr><w:cantSplit/></w:trPr>"
-            )
+            trpr = f"<w:trPr>{self._row_props(row, is_head)}</w:trPr>"
             cells = []
             for cell, width in zip(row, widths, strict=False):
                 fmt = _Runs(bold=is_head)
@@ -305,8 +335,18 @@ class DocxWriter:
             out.append(f"<w:tr>{trpr}{''.join(cells)}</w:tr>")
         out.append("</w:tbl>")
         # Word needs a paragraph between two adjacent tables and after a final one.
-        out.append('<w:p><w:pPr><w:spacing w:after="0"/></w:pPr></w:p>')
+        out.append(self._plain_para('<w:spacing w:after="0"/>', "", elem))
         return "".join(out)
+
+    def _layout_rows(self, rows: list[tuple[bool, ET.Element]]) -> list[tuple[bool, ET.Element]]:
+        """The rows whose text sizes the columns."""
+        return rows
+
+    def _row_props(self, row: ET.Element, is_head: bool) -> str:
+        """The children of a row's w:trPr."""
+        del row  # used by the redline writer
+        # CT_TrPr: cantSplit before tblHeader (tracked changes, w:ins / w:del, come last)
+        return "<w:cantSplit/><w:tblHeader/>" if is_head else "<w:cantSplit/>"
 
     def _block(self, elem: ET.Element) -> str:
         tag = elem.tag
@@ -315,10 +355,14 @@ class DocxWriter:
         if tag == "p":
             if len(elem) == 1 and elem[0].tag == "img" and not (elem.text or "").strip():
                 img = elem[0]
-                picture = f'<w:p><w:pPr><w:keepNext/><w:jc w:val="center"/></w:pPr>{self._drawing(img)}</w:p>'
+                picture = self._plain_para(
+                    '<w:keepNext/><w:jc w:val="center"/>', self._drawing(img), elem
+                )
                 caption = ET.Element("p")
                 caption.text = img.get("title") or img.get("alt", "")
-                return picture + self._para(caption, "Caption", extra_ppr='<w:jc w:val="center"/>')
+                return picture + self._para(
+                    caption, "Caption", extra_ppr='<w:jc w:val="center"/>', source=elem
+                )
             return self._para(elem, None)
         if tag in ("ul", "ol"):
             return self._list(elem, 0)
@@ -330,7 +374,7 @@ class DocxWriter:
                 for child in elem
             )
         if tag == "hr":
-            return '<w:p><w:r><w:br w:type="page"/></w:r></w:p>'
+            return self._plain_para("", '<w:r><w:br w:type="page"/></w:r>', elem)
         if tag == "div":
             return "".join(self._block(child) for child in elem)
         return self._para(elem, None)

@@ -38,6 +38,8 @@ STYLE_IDS = (
     "SignatureLine",
 )
 HEADING_NUM_ID = 1
+# Indent (and hanging indent) of the numbered heading levels 1 to 3, in twentieths of a point.
+HEADING_INDENTS = (432, 576, 720)
 
 
 def _rpr(
@@ -304,9 +306,17 @@ def numbering_xml(lists: list[str]) -> str:
     """numbering.xml: heading numbering, then one ``w:num`` per list ("bullet"/"ordered")."""
     headings = (
         '<w:abstractNum w:abstractNumId="0"><w:multiLevelType w:val="multilevel"/>'
-        + _lvl(0, "decimal", "%1.", indent=432, hanging=432, pstyle="Heading1")
-        + _lvl(1, "decimal", "%1.%2", indent=576, hanging=576, pstyle="Heading2")
-        + _lvl(2, "decimal", "%1.%2.%3", indent=720, hanging=720, pstyle="Heading3")
+        + "".join(
+            _lvl(
+                i,
+                "decimal",
+                text,
+                indent=HEADING_INDENTS[i],
+                hanging=HEADING_INDENTS[i],
+                pstyle=f"Heading{i + 1}",
+            )
+            for i, text in enumerate(("%1.", "%1.%2", "%1.%2.%3"))
+        )
         + "</w:abstractNum>"
     )
     bullets = (
