@@ -475,7 +475,7 @@ def test_f7_unreadable_profile_is_exit_3_in_build_and_check(
     _refuse_reading(monkeypatch, profile)
     code, err = _cli(capsys, "build", "profiles/p.yaml")
     assert code == ExitCode.INPUT_FILE
-    assert "cannot read YAML file: Permission denied" in _one_line(err)
+    assert "cannot read file: Permission denied" in _one_line(err)
     code, err = _cli(capsys, "check")
     assert code == ExitCode.INPUT_FILE
     assert "cannot read profile: Permission denied" in _one_line(err)

@@ -88,7 +88,7 @@ def read_text(path: Path) -> str:
     """Read a UTF-8 text file of at most ``MAX_BYTES``, as a user error when that fails."""
     from ._safeio import read_capped  # noqa: PLC0415
 
-    data = read_capped(path, MAX_BYTES, what="YAML file")
+    data = read_capped(path, MAX_BYTES, what="file")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
