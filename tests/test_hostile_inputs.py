@@ -434,6 +434,9 @@ def test_f7_clean_reference_document_still_works(tmp_path: Path) -> None:
         ("contacts__privacy_officer__email", "pri\0vacy@test.example"),
         ("organization__name", "Test\x00Hospital"),
         ("contacts__privacy_officer__title", "Officer\x1b[31m"),
+        ("organization__name", "Test\nHospital"),
+        ("policy__approved_by__name", "Pat\u2028Example"),
+        ("official_accounts__agency_name", "Agency\x9b31mName"),
     ],
 )
 def test_f7_control_characters_are_refused_in_every_field(

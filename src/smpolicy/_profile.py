@@ -46,8 +46,19 @@ def _no_control(value: str) -> str:
     return value.strip()
 
 
+def _one_line(value: str) -> str:
+    """A name or title: one line, so no line break, tab or other control character at all."""
+    match = _ANY_CONTROL.search(value.strip())
+    if match:
+        raise ValueError(
+            f"contains control character U+{ord(match.group()):04X} (a line break, tab or "
+            "invisible character); write it on one line"
+        )
+    return _no_control(value)
+
+
 Text = Annotated[str, AfterValidator(_no_control)]
-ShortText = Annotated[str, Field(max_length=200), AfterValidator(_no_control)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(_one_line)]
 
 
 def _shown(value: Any) -> str:
