@@ -158,6 +158,15 @@ def test_f6_recursive_macro_is_stopped(tmp_path: Path) -> None:
         "{{ ('a' * 1000000)|replace('a', 'aaaaaaaaaa') }}",
         "{% set ns = namespace(s='a') %}{% for i in range(40) %}{% set ns.s = ns.s + ns.s %}"
         "{% endfor %}",
+        # Shared references: small in memory, enormous once printed or serialized.
+        "{% set x = ['a' * 500000] * 2 %}{% set y = [x, x, x, x, x, x, x, x] %}{{ y }}",
+        "{% set x = ['a' * 500000] * 2 %}{{ [x, x, x, x, x, x, x, x] | tojson }}",
+        "{% set x = ['a' * 500000] * 2 %}{{ 'v' ~ [x, x, x, x, x, x, x, x] }}",
+        # Generators that grow only when listed or joined.
+        "{{ (['a'] * 1000000) | map('center', 1900000) | list | length }}",
+        "{{ ''.join((['a'] * 1000000) | map('center', 1900000)) }}",
+        "{{ ([[1]] * 300000) | sum(start=[]) }}",
+        "{% set x = 'a' * 1000000 %}{{ '%s%s%s' % (x, x, x) }}",
     ],
 )
 def test_f6_huge_values_fail_fast_without_allocating(tmp_path: Path, expression: str) -> None:

@@ -100,9 +100,28 @@ def limits() -> Iterator[None]:
 
 
 def _size(value: Any) -> int:
-    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+    """Characters and items ``value`` stands for, nested containers counted in full.
+
+    A list holding the same long string a million times is small in memory but enormous
+    once printed, so shared references count each time. The walk stops once past the cap,
+    so it costs at most about ``MAX_VALUE_CHARS`` steps.
+    """
+    if isinstance(value, str | bytes):
         return len(value)
-    return 0
+    total = 0
+    stack = [value]
+    while stack and total <= MAX_VALUE_CHARS:
+        item = stack.pop()
+        if isinstance(item, str | bytes):
+            total += len(item)
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += len(item)
+            stack.extend(item)
+        elif isinstance(item, dict):
+            total += len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+    return total
 
 
 def _too_big(what: str) -> RenderLimit:
@@ -146,24 +165,36 @@ def _estimate_replace(text: str, args: tuple[Any, ...]) -> int:
 
 def _estimate_join(separator: str, items: Any) -> int:
     if not isinstance(items, list | tuple | dict | set | frozenset | str):
-        return 0
-    _check_size(items)
-    total = len(separator) * len(items)
-    for item in items:
-        total += len(item) if isinstance(item, str) else 32
-    return total
+        return 0  # an iterator: the caller made it a list first
+    return len(separator) * len(items) + _size(items)
 
 
-def _check_str_method(method: Any, args: tuple[Any, ...]) -> None:
-    """Estimate what a str method will build before it builds it."""
+def _listed(value: Any) -> Any:
+    """An iterator as a list (so its size can be checked before joining), else ``value``."""
+    if isinstance(value, str | bytes | list | tuple | dict | set | frozenset):
+        return value
+    items = []
+    total = 0
+    for item in value:
+        items.append(item)
+        total += 1 + _size(item)
+        if total > MAX_VALUE_CHARS:
+            raise _too_big("a listed sequence")
+    return items
+
+
+def _check_str_method(method: Any, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Estimate what a str method will build before it builds it; the arguments to use."""
     text = getattr(method, "__self__", None)
     name = getattr(method, "__name__", "")
     if not isinstance(text, str):
-        return
+        return args
     if name in ("format", "format_map"):
         _check_format(text)
-        estimate = len(text) + sum(len(a) for a in args if isinstance(a, str))
+        estimate = len(text) + sum(_size(a) for a in args)
     elif name == "join":
+        if args:
+            args = (_listed(args[0]), *args[1:])
         estimate = _estimate_join(text, args[0] if args else ())
     elif name == "replace":
         estimate = _estimate_replace(text, args)
@@ -172,6 +203,7 @@ def _check_str_method(method: Any, args: tuple[Any, ...]) -> None:
         estimate = len(text) * max([1, *widths]) + sum(len(a) for a in args if isinstance(a, str))
     if estimate > MAX_VALUE_CHARS:
         raise _too_big(f"str.{name}")
+    return args
 
 
 def _filter_value(args: tuple[Any, ...]) -> Any:
@@ -191,9 +223,21 @@ def _guard_filter(name: str, func: Callable[..., Any]) -> Callable[..., Any]:
     def guarded(*args: Any, **kwargs: Any) -> Any:
         _budget().tick()
         value = _filter_value(args)
-        rest = args[args.index(value) + 1 :] if value is not None else ()
+        at = next((i for i, arg in enumerate(args) if arg is value), len(args))
+        if isinstance(value, Iterator) or (name in ("join", "sum") and value is not None):
+            # A generator (from map, select, ...) is listed first, its size checked item by
+            # item, so a filter such as list or join never builds an unbounded result.
+            value = _listed(value)
+            args = (*args[:at], value, *args[at + 1 :])
+        rest = args[at + 1 :]
+        if _size(value) > MAX_VALUE_CHARS:
+            raise _too_big(f"the value given to {name}")
         if name in _SIZED_FILTERS:
             _check_numbers((*rest, *kwargs.values()))
+        if name == "sum":
+            start = kwargs.get("start", rest[1] if len(rest) > 1 else 0)
+            if not isinstance(start, int | float):  # adding lists one by one is quadratic
+                raise RenderLimit("sum adds numbers only; use a loop to combine lists")
         if isinstance(value, str):
             if name == "replace":
                 if _estimate_replace(value, rest) > MAX_VALUE_CHARS:
@@ -235,6 +279,8 @@ def _range(*args: int) -> range:
 def _concat(join: Callable[[Iterable[Any]], str], parts: tuple[Any, ...]) -> str:
     """``a ~ b ~ c`` with the total length checked before joining."""
     _budget().tick()
+    if sum(_size(part) for part in parts) > MAX_VALUE_CHARS:
+        raise _too_big("a ~ concatenation")
     pieces = [part if isinstance(part, str) else str(part) for part in parts]
     if sum(len(p) for p in pieces) > MAX_VALUE_CHARS:
         raise _too_big("a ~ concatenation")
@@ -271,6 +317,15 @@ class GuardedSandbox(ImmutableSandboxedEnvironment):
         self.filters = {name: _guard_filter(name, f) for name, f in self.filters.items()}
         self.filters[_ITER_FILTER] = _counted
         self.smpolicy_concat = _concat
+        inner = self.finalize
+
+        def finalize(value: Any) -> Any:
+            """Refuse a value too large to print before it is turned into text."""
+            if _size(value) > MAX_VALUE_CHARS:
+                raise _too_big("a printed value")
+            return inner(value) if inner is not None else value
+
+        self.finalize = finalize
 
     def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
         """Parse, then route every ``for`` loop's iterable through the iteration counter."""
@@ -297,12 +352,14 @@ class GuardedSandbox(ImmutableSandboxedEnvironment):
                 raise RenderLimit(f"a ** power would exceed {MAX_POWER_BITS:,} bits")
         elif operator == "%" and isinstance(left, str):
             _check_format(left)
+            if len(left) + _size(right) > MAX_VALUE_CHARS:
+                raise _too_big("a % format")
         return _check_size(super().call_binop(context, operator, left, right))
 
     def call(__self, __context: Context, __obj: Any, *args: Any, **kwargs: Any) -> Any:
         budget = _budget()
         budget.tick()
-        _check_str_method(getattr(__obj, "__wrapped__", __obj), args)
+        args = _check_str_method(getattr(__obj, "__wrapped__", __obj), args)
         budget.depth += 1
         try:
             if budget.depth > MAX_CALL_DEPTH:
