@@ -24,11 +24,16 @@ def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]
     )
 
 
-def test_build_prints_three_paths(tmp_path: Path) -> None:
+FORMATS = ("docx", "html", "md")
+
+
+def test_build_prints_the_path_of_every_document(tmp_path: Path) -> None:
     result = run("build", str(EXAMPLES / "community-hospital.yaml"), "--out", str(tmp_path / "out"))
     assert result.returncode == 0, result.stderr
     paths = [Path(line) for line in result.stdout.splitlines()]
-    assert sorted(p.suffix for p in paths) == [".docx", ".html", ".md"]
+    names = sorted(p.name for p in paths)
+    documents = ("", ".account-manual", ".quiz", ".staff-guide")
+    assert names == sorted(f"community-hospital{d}.{f}" for d in documents for f in FORMATS)
     assert all(p.is_file() and p.stat().st_size > 1000 for p in paths)
 
 

@@ -32,7 +32,7 @@ MULTI = ["US", "US-CA", "EU", "GB", "CA-ON", "AU"]
 SECTIONS = [
     "Purpose and scope",
     "Definitions",
-    "Patient privacy and confidentiality",
+    "Privacy and confidentiality",
     "Professional boundaries",
     "Misinformation response",
     "Staff training",
@@ -88,11 +88,6 @@ def check_policy(markdown: str, jurisdictions: list[str]) -> None:
                 assert int(following.tag[1]) > level, (
                     f"section {''.join(elem.itertext())!r} is empty"
                 )
-    # Every citation link resolves to a reference entry, and every reference is a pack entry id.
-    anchors = {e.get("id") for e in root.iter() if e.get("id", "").startswith("ref-")}
-    links = {a.get("href", "")[1:] for a in root.iter("a") if a.get("href", "").startswith("#ref-")}
-    assert links, "no citations at all"
-    assert links <= anchors, f"citations without reference entries: {sorted(links - anchors)}"
     # No law of an unselected jurisdiction.
     selected = set(expand_jurisdictions(jurisdictions))
     allowed = set().union(*(keywords_by_jurisdiction()[c] for c in selected))
@@ -101,9 +96,22 @@ def check_policy(markdown: str, jurisdictions: list[str]) -> None:
             continue
         for word in words - allowed:
             assert not re.search(rf"\b{re.escape(word)}\b", markdown), f"{word!r} of {code} leaked"
-    for anchor in anchors:
-        prefix = anchor.removeprefix("ref-").split("-")[0]
-        assert any(c.lower().split("-")[0] == prefix for c in selected), anchor
+    # Every internal link resolves, and section 12 lists sources of selected jurisdictions only.
+    ids = {e.get("id") for e in root.iter() if e.get("id")}
+    links = {a.get("href", "")[1:] for a in root.iter("a") if a.get("href", "").startswith("#")}
+    assert links <= ids, f"links to nothing: {sorted(links - ids)}"
+    references = re.split(r"^## [\d.]+ Legal references", markdown, flags=re.M)[-1]
+    references = references.partition("Not legal advice")[0]
+    assert re.search(r"^- \*\*", references, re.M), "no legal references at all"
+    names = {load_pack(default_pack_dir() / f"{c}.yaml").name for c in selected}
+    listed = set(re.findall(r"^### [\d.]+ (.+)$", references, re.M))
+    assert listed and listed <= names, listed - names
+    # Every "section N.N" reference names a numbered heading of the Markdown.
+    numbers = set(re.findall(r"^#{1,3} (\d+(?:\.\d+)*)\.? ", markdown, re.M))
+    own = re.split(r"^## [\d.]+ Legal references", markdown, flags=re.M)[0]
+    own += markdown.partition("\n# Appendix A")[2]
+    for ref in re.findall(r"\bsections? (\d{1,2}(?:\.\d+)?)\b(?! of)", own):
+        assert ref in numbers, f"section {ref} does not exist"
 
 
 @pytest.mark.parametrize(

@@ -237,7 +237,7 @@ def test_libreoffice_renders_the_policy(tmp_path: Path, example: str) -> None:
     pdf = out / f"{example}.pdf"
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    assert 30 <= pages <= 120
+    assert 15 <= pages <= 120  # policies fitted to the organization are shorter
     text = subprocess.run(
         ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -254,7 +254,7 @@ def test_libreoffice_renders_the_policy(tmp_path: Path, example: str) -> None:
     assert "Contents" in first_pages
     for entry in (
         "1. Purpose and scope",
-        "3. Patient privacy and confidentiality",
+        "3. Privacy and confidentiality",
         "11. Enforcement",
         "Appendix A. Staff acknowledg",  # "acknowledgement" in British spelling
     ):
@@ -262,7 +262,7 @@ def test_libreoffice_renders_the_policy(tmp_path: Path, example: str) -> None:
     # Header and footer on every page.
     assert flat.count(profile.organization.name) >= pages
     assert f"Page 1 of {pages}" in flat and f"Page {pages} of {pages}" in flat
-    assert flat.count(f"{profile.policy.number} · version 1 · build") >= pages
+    assert flat.count(f"{profile.policy.number} · version 1") >= pages
     # The acknowledgment form's signature and date lines.
     assert "Signature" in text and "Date" in text and "____" in text
 

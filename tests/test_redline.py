@@ -178,7 +178,7 @@ def test_redline_is_the_policy_with_tracked_changes(reissued: Path) -> None:
     root = ET.fromstring(document)
     tables = len(list(root.iter(f"{W}tbl")))
     assert tables == len(list(ET.fromstring(policy["word/document.xml"]).iter(f"{W}tbl")))
-    assert tables >= 20
+    assert tables >= 10  # the policy states each rule once: fewer tables than before
     # The flowchart: the old one deleted, the new one inserted.
     assert len(list(root.iter(f"{W}drawing"))) == 2
     for kind in ("ins", "del"):
@@ -189,7 +189,7 @@ def test_redline_is_the_policy_with_tracked_changes(reissued: Path) -> None:
         if p.find(f"{W}pPr/{W}numPr/{W}numId") is not None
         and p.find(f"{W}pPr/{W}numPr/{W}numId").get(f"{W}val") not in ("0", "1")
     ]
-    assert len(numbered) > 100
+    assert len(numbered) > 50  # numbered and bulleted list paragraphs of a shorter policy
     assert b"TOCHeading" in document and b" TOC " in document
     assert b'<w:headerReference w:type="default"' in document
 
@@ -198,7 +198,9 @@ def test_redline_is_the_policy_with_tracked_changes(reissued: Path) -> None:
     assert "Threads" in inserted and "Threads" not in deleted
     assert "25,000" not in inserted and "26,234" not in deleted
     assert check_revisions(document) >= 10
-    assert assert_schema_order(document, "word/document.xml") > 1000
+    assert (
+        assert_schema_order(document, "word/document.xml") > 500
+    )  # a shorter policy has fewer elements
     # Headings carry the new version's numbers only: no "3.1[2.1]", no doubled numbers.
     headings = [
         "".join(
@@ -241,7 +243,7 @@ def test_summary_counts_the_changes_the_redline_shows(reissued: Path) -> None:
     # The summary lists the changes in the policy's words, under their sections.
     assert "## What changed" in summary
     assert "~~25,000~~**26,234**" in summary
-    assert "The law behind the rule**" in summary and "Threads**" in summary
+    assert "Approval before publication**" in summary and "Threads**" in summary
     assert "data-smpolicy" not in summary
 
 

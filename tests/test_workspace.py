@@ -97,12 +97,11 @@ def test_regulation_change_scenario(tmp_path: Path) -> None:
     assert len(history_rows) == 2 and title_penalty.split(" (")[0] in history_rows[1]
 
     archived = ws / "policies" / "archive" / "hospital" / "v1"
-    assert sorted(p.name for p in archived.iterdir()) == [
-        "hospital.docx",
-        "hospital.flowchart.png",
-        "hospital.html",
-        "hospital.md",
-    ]
+    documents = ("", ".account-manual", ".quiz", ".staff-guide")
+    expected = [f"hospital{d}.{f}" for d in documents for f in ("docx", "html", "md")]
+    assert sorted(p.name for p in archived.iterdir()) == sorted(
+        [*expected, "hospital.flowchart.png"]
+    )
 
     with zipfile.ZipFile(ws / "policies" / "hospital.redline.docx") as docx:
         document = docx.read("word/document.xml").decode()

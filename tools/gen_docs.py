@@ -531,7 +531,37 @@ def render_controls() -> str:
     for key, spec in info.controls.items():
         values = [_cell(getattr(spec, appetite)) for appetite in RISK_APPETITES]
         lines.append(f"| {_cell(spec.label)} | `{key}` | " + " | ".join(values) + " |")
+    lines += _render_size_bands(info.controls)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _render_size_bands(controls: dict[str, Any]) -> list[str]:
+    """The workforce size bands and the settings a band changes (from smpolicy._context)."""
+    from smpolicy._context import BAND_CONTROLS, SIZE_BANDS  # noqa: PLC0415
+
+    lines = [
+        "",
+        "## Size bands",
+        "",
+        "`organization.workforce_size` places the organization in a band. The band sets who",
+        "approves, how often accounts are checked, how incidents are reported to leadership and",
+        "how training is delivered and recorded; where a band changes a setting, the policy and",
+        "Appendix F show the band's setting.",
+        "",
+        "| Band | Workforce | Settings it changes |",
+        "|---|---|---|",
+    ]
+    low = 1
+    for name, top in SIZE_BANDS:
+        size = f"{low:,} to {top:,}" if top < 10_000_000 else f"over {low - 1:,}"
+        changed = [
+            f"{controls[key].label if key in controls else key} ({appetite}): {_cell(value)}"
+            for key, by_appetite in BAND_CONTROLS.get(name, {}).items()
+            for appetite, value in by_appetite.items()
+        ]
+        lines.append(f"| {name.replace('_', ' ')} | {size} | {'; '.join(changed) or 'none'} |")
+        low = top + 1
+    return lines
 
 
 # ---------------------------------------------------------------------------------------------

@@ -7,17 +7,17 @@ import datetime as dt
 import hashlib
 import os
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from ._context import build_context
+from ._context import answer_conflicts, build_context
 from ._docx import DocxMeta, DocxWriter, Image
 from ._flowchart import ALT_TEXT
 from ._fsutil import Manifest, atomic_write, ensure_dir
 from ._html import render_html
-from ._mdtree import parse_markdown
+from ._mdtree import number_headings, parse_markdown, tidy_markdown
 from ._packmodel import PackEntry
 from ._paths import builtin_dir, output_stem
 from ._profile import Profile, load_profile
@@ -63,6 +63,7 @@ class Rendered:
     version: int
     fingerprint: str
     flowchart_name: str = "flowchart.png"
+    documents: dict[str, str] = field(default_factory=dict)  # audience documents, by name
 
 
 @dataclass
@@ -74,6 +75,7 @@ class BuildResult:
     rendered: Rendered | None = None
     reasons: list[str] = field(default_factory=list)
     version: int = 1
+    warnings: list[str] = field(default_factory=list)  # conflicting profile answers
 
 
 def inputs_fingerprint(profile: Profile, facts: FactSet, pack: TemplatePack) -> str:
@@ -122,11 +124,28 @@ def render_policy(
         flowchart_name=flowchart_name,
         next_review=next_review,
     )
-    markdown = render_template(pack.environment(), ENTRY_TEMPLATE, context)
-    markdown = respell(markdown, policy_language(facts), _proper_names(profile, facts))
+    env = pack.environment()
+    markdown = render_template(env, ENTRY_TEMPLATE, context)
+    markdown = tidy_markdown(number_headings(markdown))
+    language, names = policy_language(facts), _proper_names(profile, facts)
+    markdown = respell(markdown, language, names)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
+    from ._audience import render_documents  # noqa: PLC0415
+
+    documents = {
+        name: respell(tidy_markdown(number_headings(text)), language, names)
+        for name, text in render_documents(pack, env, context, markdown).items()
+    }
     return Rendered(
-        profile, markdown, facts, dict(citations.used), pack, version, fingerprint, flowchart_name
+        profile,
+        markdown,
+        facts,
+        dict(citations.used),
+        pack,
+        version,
+        fingerprint,
+        flowchart_name,
+        documents,
     )
 
 
@@ -182,7 +201,7 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
         date=profile.policy.effective_date.isoformat(),
         organization=org.name,
         header_text=f"{org.name}\t{title}",
-        footer_text=f"{profile.policy.number} · version {rendered.version} · build {rendered.fingerprint}",
+        footer_text=f"{profile.policy.number} · version {rendered.version}",
         version=rendered.version,
         generator=f"smpolicy {__version__}",
     )
@@ -190,14 +209,18 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
 
 def flowchart_png(rendered: Rendered) -> bytes:
     """The Appendix C flowchart for this policy, drawn from its controls and contacts."""
-    from ._flowchart import draw_flowchart, tiers_for  # noqa: PLC0415
+    from ._context import effective_controls, misinformation_tiers  # noqa: PLC0415
+    from ._flowchart import Tier, draw_flowchart  # noqa: PLC0415
 
     profile = rendered.profile
-    controls = rendered.template_pack.controls_for(profile.risk_appetite)
-    comms = profile.contacts.communications_lead.title
-    tiers = tiers_for(
-        controls, comms, profile.contacts.privacy_officer.title, profile.policy.approved_by.title
+    controls = effective_controls(
+        profile, rendered.template_pack.controls_for(profile.risk_appetite)
     )
+    comms = profile.contacts.communications_lead.title
+    tiers = [
+        Tier(t["name"], t["timing"][:1].upper() + t["timing"][1:], t["approver"])
+        for t in misinformation_tiers(profile, controls)
+    ]
     return draw_flowchart(tiers, monitor=str(controls["monitoring"]), decider=comms)
 
 
@@ -254,10 +277,54 @@ def write_formats(
                 header=meta.header_text.replace("\t", " — "),
                 footer=meta.footer_text,
             ).encode("utf-8")
+    for name, text in rendered.documents.items():
+        results.update(_document_formats(rendered, name, text, formats, style))
     if "pdf" in formats:
         from ._pdf import docx_to_pdf  # noqa: PLC0415
 
         results["pdf"] = docx_to_pdf(results["docx"], "policy")
+    return results
+
+
+def _document_formats(
+    rendered: Rendered,
+    name: str,
+    markdown: str,
+    formats: tuple[str, ...],
+    style: HouseStyle | None,
+) -> dict[str, bytes]:
+    """One audience document in each requested format, keyed '<name>.<format>'."""
+    from ._audience import DOCUMENTS  # noqa: PLC0415
+
+    results: dict[str, bytes] = {}
+    if "md" in formats:
+        results[f"{name}.md"] = markdown.encode("utf-8")
+    if "docx" not in formats and "html" not in formats:
+        return results
+    root, _html_body = parse_markdown(markdown)
+    base = docx_meta(rendered)
+    title = f"{rendered.profile.policy.title}: {DOCUMENTS[name][1].lower()}"
+    meta = replace(base, title=title, subject=f"{DOCUMENTS[name][1]}: {base.subject}")
+    if "docx" in formats:
+        writer = DocxWriter(
+            meta,
+            {},
+            style.styles if style else None,
+            theme=style.theme if style else None,
+            logo=style.logo if style else None,
+            toc=False,
+        )
+        results[f"{name}.docx"] = writer.write(root)
+    if "html" in formats:
+        results[f"{name}.html"] = render_html(
+            root,
+            images={},
+            title=meta.title,
+            language=meta.language,
+            header=meta.header_text.replace("\t", " — "),
+            footer=meta.footer_text,
+            toc=False,
+        ).encode("utf-8")
     return results
 
 
@@ -307,6 +374,7 @@ def build_policy(
         manifest, targets = _claim_outputs(out, stem, payloads, force=force)
         _write_outputs(manifest, targets, payloads, result)
         result.rendered = rendered
+        result.warnings = answer_conflicts(rendered.profile, rendered.facts)
         return result
 
     return _build_in_workspace(
@@ -461,6 +529,7 @@ def _build_in_workspace(
     with locked(workspace.root / ".smpolicy.lock.lock"):
         store_policy(workspace.lock_path, stem, entry)  # keeps what other builds stored meanwhile
     result.rendered = rendered
+    result.warnings = answer_conflicts(rendered.profile, rendered.facts)
     result.reasons = reasons
     result.version = version
     return result

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from ._mdescape import MdSafe, md_escape
@@ -14,6 +17,50 @@ from ._types import ORG_TYPE_LABELS
 from .errors import TemplateError
 
 CURRENCY = {"usd": "US$", "eur": "€", "gbp": "£", "cad": "C$", "aud": "A$"}
+
+# The organization's own word for the people it serves (singular, plural), by type.
+PEOPLE_WORDS: dict[str, tuple[str, str]] = {
+    "long_term_care": ("resident", "residents"),
+    "payer": ("member", "members"),
+    "behavioral_health": ("client", "clients"),
+    "public_health": ("client", "clients"),
+}
+# Workforce size bands: (name, largest headcount in the band).
+SIZE_BANDS: tuple[tuple[str, int], ...] = (
+    ("small", 25),
+    ("medium", 250),
+    ("large", 2_500),
+    ("very_large", 10_000_000),
+)
+# Controls a small team cannot run as the risk appetite sets them for larger ones: the setting
+# used instead, by band and appetite (a missing appetite keeps the pack's setting).
+BAND_CONTROLS: dict[str, dict[str, dict[str, str | int]]] = {
+    "small": {
+        "routine_post_approval": {
+            "conservative": "the communications lead approves every post; a second person "
+            "checks any post about health or about the people we serve",
+            "balanced": "the communications lead approves every post",
+        },
+        "patient_content_approval": {
+            "conservative": "the privacy officer, after the signed authorization is on file; "
+            "legal advice is taken when the privacy officer is unsure",
+        },
+        "monitoring": {
+            "conservative": "twice each business day, with platform notifications switched on",
+            "balanced": "once each business day, with platform notifications switched on",
+            "permissive": "once each business day",
+        },
+        "paid_promotion_review": {
+            "conservative": "communications lead and privacy officer; legal advice when a claim "
+            "is new",
+        },
+    },
+    "medium": {
+        "monitoring": {
+            "conservative": "every 4 hours during business hours, with keyword alerts",
+        },
+    },
+}
 
 
 def format_value(key: str, value: object) -> str:
@@ -28,6 +75,9 @@ def format_value(key: str, value: object) -> str:
         return f"{value}%"
     if unit in ("days", "hours", "years", "months"):
         return f"{value} {unit}"
+    counted = isinstance(value, int) and not isinstance(value, bool)
+    if counted and not key.endswith(("year", "number", "line")):
+        return f"{value:,}"  # a count such as 1,000 residents; years and phone numbers as written
     return str(value)
 
 
@@ -38,6 +88,49 @@ def value_label(key: str) -> str:
         parts = parts[:-1]
     text = " ".join(parts)
     return text[:1].upper() + text[1:]
+
+
+_WORDS = {"max": "maximum", "min": "minimum", "pct": "", "amp": "administrative penalty"}
+
+
+def value_phrase(key: str) -> str:
+    """'max_fine_turnover_pct' -> 'maximum fine, as a share of turnover' (lower case)."""
+    parts = key.split("_")
+    share = parts[-1] == "pct"
+    if parts[-1] in (*CURRENCY, "pct", "days", "hours", "years", "months", "date"):
+        parts = parts[:-1]
+    words = " ".join(_WORDS.get(p, p) for p in parts if _WORDS.get(p, p))
+    words = words.replace(" turnover", "").strip() if share else words
+    return f"{words}, as a share of annual turnover" if share else words
+
+
+_CHANGE = re.compile(r"\b([a-z][a-z0-9]*(?:_[a-z0-9]+)+) (\S+) -> (\S+?)(?=[;,]|$| )")
+_EFFECTIVE = re.compile(r" \(effective \d{4}-\d{2}-\d{2}\)")
+
+
+def _as_value(key: str, raw: str) -> object:
+    try:
+        return int(raw)
+    except ValueError:
+        try:
+            return float(raw)
+        except ValueError:
+            try:
+                return dt.date.fromisoformat(raw)
+            except ValueError:
+                return raw
+
+
+def reader_reason(reason: str) -> str:
+    """A lock reason in the reader's words: no internal keys, no misleading entry dates."""
+    reason = _EFFECTIVE.sub("", reason)
+    return _CHANGE.sub(
+        lambda m: (
+            f"{value_phrase(m.group(1))} is now "
+            f"{format_value(m.group(1), _as_value(m.group(1), m.group(3)))}"
+        ),
+        reason,
+    )
 
 
 def long_date(value: dt.date) -> str:
@@ -66,7 +159,7 @@ class Citations:
     def cite(self, ref: PackEntry | str) -> MdSafe:
         entry = self.entry(ref)
         self.used.setdefault(entry.id, entry)
-        return MdSafe(f"[{md_escape(entry.citation)}](#{anchor(entry.id)})")
+        return md_escape(entry.citation)
 
 
 def anchor(entry_id: str) -> MdSafe:
@@ -89,6 +182,242 @@ def mail(contact: Contact) -> MdSafe:
     """'Privacy Officer (privacy@example.org)' with a mailto link."""
     email = contact.email
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
+
+
+@cache
+def clauses() -> tuple[dict[str, Any], ...]:
+    """templates/clauses.yaml: each rule's section, title, audience and pack topics."""
+    from ._paths import builtin_dir  # noqa: PLC0415
+    from ._yaml import load_yaml  # noqa: PLC0415
+
+    data = load_yaml(builtin_dir("templates") / "clauses.yaml")
+    return tuple(dict(item) for item in data["clauses"])
+
+
+def sections_resting_on(entry: PackEntry) -> list[str]:
+    """The numbers of the sections whose rules rest on ``entry``'s topics."""
+    return [c["section"] for c in clauses() if set(c["topics"]) & set(entry.topics)]
+
+
+def size_band(workforce: int) -> str:
+    """'small' (up to 25), 'medium' (26-250), 'large' (251-2,500) or 'very_large'."""
+    return next(name for name, top in SIZE_BANDS if workforce <= top)
+
+
+def effective_controls(profile: Profile, controls: dict[str, Any]) -> dict[str, Any]:
+    """The risk appetite's controls, adjusted to what a team of this size can run."""
+    band = BAND_CONTROLS.get(size_band(profile.organization.workforce_size), {})
+    result = dict(controls)
+    for key, by_appetite in band.items():
+        if key in result and profile.risk_appetite in by_appetite:
+            result[key] = by_appetite[profile.risk_appetite]
+    return result
+
+
+def people_words(profile: Profile) -> tuple[str, str]:
+    """The word for the people the organization serves, singular and plural."""
+    care_setting = getattr(profile.organization, "care_setting", None)
+    if care_setting == "home_health":
+        return ("client", "clients")
+    return PEOPLE_WORDS.get(profile.organization.type, ("patient", "patients"))
+
+
+# Entries that state or apply the HIPAA rules: not stated for organizations HIPAA does not bind.
+HIPAA_ENTRIES = ("us.hipaa.", "us.ocr.", "us.case.aha_v_becerra")
+
+
+def hipaa_binds(profile: Profile) -> bool:
+    """Whether HIPAA binds the organization (a covered entity or a business associate)."""
+    status = profile.organization.hipaa_status
+    if status is None:
+        status = "neither" if profile.organization.type == "manufacturer" else "covered_entity"
+    return status != "neither"
+
+
+def executive_title(profile: Profile) -> str:
+    """Who leads in a critical event: the approver of the policy."""
+    return profile.policy.approved_by.title
+
+
+def answer_conflicts(profile: Profile, facts: FactSet) -> list[str]:
+    """One line per pair of profile answers that pull against each other, naming the winner.
+
+    The policy states the resolved rule; these lines tell the person who gave the answers.
+    """
+    accounts = profile.official_accounts
+    person, _ = people_words(profile)
+    lines: list[str] = []
+    testimonials = facts.obligation("testimonials")
+    banned_by = (
+        testimonials.entry.jurisdiction
+        if testimonials is not None and testimonials.value == "prohibited"
+        else None
+    )
+    if accounts.features_patient_stories and banned_by:
+        lines.append(
+            f"official_accounts.features_patient_stories is yes but the law of {banned_by} "
+            f"bans testimonials about care; the law wins: {person} stories are published only "
+            "where they are not testimonials, with written consent"
+        )
+    elif accounts.features_patient_stories and profile.risk_appetite == "conservative":
+        lines.append(
+            "official_accounts.features_patient_stories is yes but risk_appetite: conservative "
+            f"does not use {person} testimonials; risk_appetite wins: no {person} stories "
+            "without a written exception from the policy owner and the privacy officer"
+        )
+    rx_ban = facts.obligation("rx_promotion_to_public")
+    if (
+        accounts.works_with_influencers
+        and profile.organization.type in ("manufacturer", "pharmacy")
+        and rx_ban is not None
+        and rx_ban.value == "prohibited"
+    ):
+        lines.append(
+            "official_accounts.works_with_influencers is yes but the law of "
+            f"{rx_ban.entry.jurisdiction} bans promoting prescription-only medicines to the "
+            "public; the law wins: influencers never mention prescription-only products"
+        )
+    elif accounts.works_with_influencers and profile.risk_appetite == "conservative":
+        lines.append(
+            "official_accounts.works_with_influencers is yes but risk_appetite: conservative "
+            "has legal counsel review every paid post; risk_appetite wins: counsel approves "
+            "each influencer contract and each influencer post before it is published"
+        )
+    if (
+        not accounts.moderates_comments
+        and accounts.features_patient_stories
+        and not banned_by
+        and profile.risk_appetite != "conservative"
+    ):
+        lines.append(
+            "official_accounts.moderates_comments is no but official_accounts."
+            f"features_patient_stories is yes; features_patient_stories wins for those posts: "
+            f"comments under a post that features a {person} are reviewed and hidden when "
+            "they disclose health details"
+        )
+    return lines
+
+
+PLATFORM_NAMES = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "linkedin": "LinkedIn",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "threads": "Threads",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "reddit": "Reddit",
+    "snapchat": "Snapchat",
+    "pinterest": "Pinterest",
+    "whatsapp": "WhatsApp",
+    "doximity": "Doximity",
+    "review_sites": "review sites",
+}
+CLINICAL_LEADS = {
+    "hospital": "chief medical officer",
+    "academic_medical_center": "chief medical officer",
+    "clinic": "medical director",
+    "dental": "lead dentist",
+    "behavioral_health": "clinical director",
+    "long_term_care": "senior nurse or clinical lead",
+    "pharmacy": "pharmacist in charge",
+    "manufacturer": "head of medical affairs",
+    "payer": "medical director",
+    "public_health": "medical officer",
+    "telehealth": "medical director",
+    "nonprofit": "medical or scientific adviser",
+}
+
+
+def join_words(items: list[str], last: str = "and") -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def stories_allowed(profile: Profile, facts: FactSet) -> bool:
+    """Whether official accounts publish stories about the people served (conflicts resolved)."""
+    testimonials = facts.obligation("testimonials")
+    return (
+        profile.official_accounts.features_patient_stories
+        and profile.risk_appetite != "conservative"
+        and not (testimonials is not None and testimonials.value == "prohibited")
+    )
+
+
+def _hours(count: object) -> str:
+    return f"{count} hour" if count == 1 else f"{count} hours"
+
+
+def clinical_lead(profile: Profile) -> str:
+    """Who answers clinical questions: the head of a small organization, a lead GP, ..."""
+    org = profile.organization
+    if size_band(org.workforce_size) == "small":
+        return profile.policy.approved_by.title
+    if org.type == "clinic" and org.practice_type == "primary_care":
+        return "lead GP" if "GB" in org.jurisdictions else "lead physician"
+    return CLINICAL_LEADS[org.type]
+
+
+def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dict[str, str]]:
+    """The four severity tiers: the one source for section 5, Appendix C and the flowchart."""
+    comms = profile.contacts.communications_lead.title
+    privacy = profile.contacts.privacy_officer.title
+    lead = profile.policy.approved_by.title
+    clinical = clinical_lead(profile)
+    others1 = [t for t in dict.fromkeys([f"the {clinical}", f"the {lead}"]) if t != f"the {comms}"]
+    others2 = [t for t in [f"the {clinical}"] if t != f"the {comms}"]
+    approver1 = f"{comms}, with {join_words(others1)}" if others1 else comms
+    approver2 = f"{comms}, with {join_words(others2)}" if others2 else comms
+    return [
+        {
+            "name": "Tier 1: critical",
+            "meaning": "an immediate risk to health or safety, or a false claim spreading fast "
+            "during an emergency",
+            "timing": f"first response within {_hours(controls['tier1_hours'])}",
+            "approver": approver1,
+        },
+        {
+            "name": "Tier 2: significant",
+            "meaning": "a false claim about our services, staff or products that is spreading "
+            "or could change what people do about their health",
+            "timing": f"response within {_hours(controls['tier2_hours'])}",
+            "approver": f"{approver2}; the {privacy} if a person could be identified",
+        },
+        {
+            "name": "Tier 3: minor",
+            "meaning": "an isolated or low-reach mistake",
+            "timing": f"decision within {controls['tier3_days']} business days",
+            "approver": comms,
+        },
+        {
+            "name": "Tier 4: monitor only",
+            "meaning": "satire, opinion, or a claim with no reach",
+            "timing": "log it and watch; no reply",
+            "approver": "the account team",
+        },
+    ]
+
+
+def profile_conflicts(path: Path) -> list[str]:
+    """The conflict lines for the profile saved at ``path`` (the law as of its effective date)."""
+    from ._paths import builtin_dir  # noqa: PLC0415
+    from ._profile import load_profile  # noqa: PLC0415
+    from ._regpack import select_facts  # noqa: PLC0415
+
+    profile = load_profile(path)
+    facts = select_facts(
+        builtin_dir("regulations"),
+        profile.organization.jurisdictions,
+        as_of=profile.policy.effective_date,
+        org_type=profile.organization.type,
+        public_sector=profile.organization.public_sector,
+        source=str(path),
+    )
+    return answer_conflicts(profile, facts)
 
 
 def build_context(
@@ -114,7 +443,10 @@ def build_context(
         return entry_id in facts.entries
 
     def topic(name: str, jurisdiction: str | None = None) -> list[PackEntry]:
-        return facts.topic(name, jurisdiction)
+        found = facts.topic(name, jurisdiction)
+        if not hipaa_binds(profile):  # the HIPAA rules do not bind this organization
+            found = [e for e in found if not e.id.startswith(HIPAA_ENTRIES)]
+        return found
 
     def has_jurisdiction(code: str) -> bool:
         return code in facts.packs
@@ -147,6 +479,112 @@ def build_context(
         listed = ", ".join(f"{n} in {area}" for n, area in found)
         return MdSafe("the local emergency number" + (f" ({md_escape(listed)})" if found else ""))
 
+    effective = effective_controls(profile, controls)
+    terms = primary.terms
+    country = countries[0].jurisdiction if countries else "US"
+    if country != "US":  # "authorization" is the HIPAA word; elsewhere the law says consent
+        effective = {
+            k: v.replace("authorization", "consent") if isinstance(v, str) else v
+            for k, v in effective.items()
+        }
+    person, people = people_words(profile)
+    effective = {  # the settings speak of the people served in the organization's own word
+        k: re.sub(r"\bpatient\b", person, re.sub(r"\bpatients\b", people, v))
+        if isinstance(v, str)
+        else v
+        for k, v in effective.items()
+    }
+    hipaa = hipaa_binds(profile)
+    if country == "US" and not hipaa:  # HIPAA's words are wrong for those it does not bind
+        short = "health information"
+    elif terms and len(countries) == 1:
+        short = terms.health_info_short
+    else:
+        short = f"{person} information"
+    info = short.replace("patient", person) if person != "patient" else short
+    band = size_band(org.workforce_size)
+    nhs_like = org.public_sector or org.type in (
+        "hospital",
+        "academic_medical_center",
+        "clinic",
+        "behavioral_health",
+        "public_health",
+    )
+    vocab = {
+        "research_board": {
+            "US": "Institutional Review Board (IRB)",
+            "GB": "research ethics committee",
+            "CA": "research ethics board (REB)",
+            "AU": "human research ethics committee (HREC)",
+        }.get(country, "research ethics committee"),
+        "speak_up": {
+            "US": "the compliance hotline",
+            "GB": "the Freedom to Speak Up Guardian"
+            if nhs_like
+            else "the whistleblowing procedure",
+        }.get(country, "the speak-up or whistleblowing procedure"),
+        "public_health_authority": {
+            "US": "the state or local health department",
+            "GB": "the UK Health Security Agency and the local Director of Public Health",
+            "CA": "the local Medical Officer of Health"
+            if "CA-ON" in facts.packs
+            else "the provincial or local public health authority",
+            "AU": "the state or territory health department",
+        }.get(country, "the national or regional public health authority"),
+        "local_laws": {
+            "US": "state laws",
+            "CA": "provincial laws",
+            "AU": "state and territory laws",
+        }.get(country, "national laws"),
+    }
+
+    def roles(text: str) -> str:
+        """Generic role names in control settings replaced by the profile's titles."""
+        for generic, contact in (
+            ("the privacy officer", contacts.privacy_officer),
+            ("privacy officer", contacts.privacy_officer),
+            ("the communications lead", contacts.communications_lead),
+            ("communications lead", contacts.communications_lead),
+        ):
+            text = text.replace(
+                generic, ("the " if generic.startswith("the") else "") + contact.title
+            )
+        return text
+
+    def summary(ref: PackEntry | str) -> str:
+        """An entry's summary with its figures filled in from its values."""
+        entry = citations.entry(ref)
+        filler = getattr(entry, "fill", None)
+        return str(filler(entry.summary)) if filler else entry.summary
+
+    def figures(ref: PackEntry | str) -> str:
+        """Figures of an entry its summary does not already state, in words."""
+        entry = citations.entry(ref)
+        shown = set(re.findall(r"\{([a-z0-9_]+)\}", entry.summary))
+        text = summary(entry)
+        parts = [
+            f"{value_phrase(k)}: {format_value(k, v)}"
+            for k, v in entry.values.items()
+            if k not in shown
+            and not isinstance(v, str)
+            and format_value(k, v) not in text
+            and str(v) not in text
+            and not (isinstance(v, int) and f"{v:,}" in text)
+        ]
+        return "; ".join(parts)
+
+    by_title = {e.title: e for p in facts.packs.values() for e in p.entries}
+
+    def touched(reason: str) -> str:
+        """A change to a pack entry, with the sections whose rules rest on it."""
+        for title, entry in by_title.items():
+            if reason.startswith(title):
+                numbers = sections_resting_on(entry)
+                if numbers:
+                    word = "section" if len(numbers) == 1 else "sections"
+                    return f"{reason} ({word} {join_words(numbers)})"
+        return reason
+
     def crisis_line() -> MdSafe:
         """The crisis line of the selected country, or 'a crisis line'."""
         found = numbers("crisis_line")
@@ -163,7 +601,32 @@ def build_context(
         "platforms": sorted(platforms, key=list(profile.platforms).index),
         "has_platform": lambda *names: bool(platforms.intersection(names)),
         "risk": profile.risk_appetite,
-        "controls": controls,
+        "controls": effective,
+        "tiers": misinformation_tiers(profile, effective),
+        "stories": stories_allowed(profile, facts),
+        "roles": roles,
+        "summary": summary,
+        "figures": figures,
+        "join": join_words,
+        "cap": lambda text: str(text)[:1].upper() + str(text)[1:],
+        "platform_names": PLATFORM_NAMES,
+        "named_platforms": [PLATFORM_NAMES[p] for p in profile.platforms if p != "review_sites"],
+        "clin_lead": clinical_lead(profile),
+        "info": info,
+        "consent_term": (
+            terms.consent
+            if len(countries) == 1 and terms and (country != "US" or hipaa)
+            else "consent"
+        ),
+        "hipaa": hipaa,
+        # The one deadline for passing on a side effect seen online (sections, appendices).
+        "safety_deadline": "on the same business day",
+        "single_site": org.workforce_size <= 250,
+        "band": band,
+        "person": person,
+        "people": people,
+        "vocab": vocab,
+        "country": country,
         "accounts": profile.official_accounts,
         "contacts": contacts,
         "owner": contacts.policy_owner,
@@ -174,13 +637,17 @@ def build_context(
         "policy": profile.policy,
         "version": version,
         "fingerprint": fingerprint,
-        "history": history,
+        "history": [
+            {**row, "reasons": [touched(reader_reason(str(r))) for r in row.get("reasons", [])]}
+            for row in sorted(history, key=lambda row: int(row.get("version", 0)))
+        ],
         "next_review": next_review or profile.next_review(),
         "as_of": facts.as_of,
         "packs": facts.packs,
         "countries": countries,
         "terms": primary.terms,
         "jurisdictions": list(facts.packs),
+        "uncovered": facts.uncovered,
         "has_jurisdiction": has_jurisdiction,
         "topic": topic,
         "has_fact": has_fact,

@@ -182,8 +182,10 @@ class DocxWriter:
         *,
         theme: bytes | None = None,
         logo: bytes | None = None,
+        toc: bool = True,
     ) -> None:
         self.meta = meta
+        self.toc = toc
         self.images = images or {}
         self.styles = styles or styles_xml()
         self.theme = theme
@@ -427,7 +429,8 @@ class DocxWriter:
         for elem in root:
             classes = (elem.get("class") or "").split()
             if (
-                not toc_done
+                self.toc
+                and not toc_done
                 and elem.tag == "h1"
                 and "title" not in classes
                 and "subtitle" not in classes

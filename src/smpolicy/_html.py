@@ -106,6 +106,7 @@ def render_html(
     header: str,
     footer: str,
     images: dict[str, str] | None = None,
+    toc: bool = True,
 ) -> str:
     """A complete HTML document. ``images`` maps a Markdown image name to a data: URI."""
     body = copy.deepcopy(root)
@@ -130,7 +131,7 @@ def render_html(
         ),
         None,
     )
-    if first is not None:
+    if toc and first is not None:
         body.insert(first, _toc(body))
     content = ET.tostring(body, encoding="unicode", method="html")
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -207,6 +208,16 @@ def _filled(entry: PackEntry) -> PackEntry:
     return filled
 
 
+def uncovered_warning(codes: list[str]) -> str:
+    """The one-line warning for sub-jurisdictions built with their country's pack only."""
+    names = ", ".join(codes)
+    countries = ", ".join(dict.fromkeys(code.split("-")[0] for code in codes))
+    return (
+        f"warning: no regulation pack for {names}; built with the {countries} pack only, "
+        f"so the law of {names} itself is not covered"
+    )
+
+
 def select_facts(
     pack_dir: Path,
     jurisdictions: list[str],
@@ -235,6 +246,8 @@ def select_facts(
                 f"available: {', '.join(available)}"
             )
         packs[code] = load_pack(pack_dir / f"{code}.yaml")
+    if uncovered:
+        print(uncovered_warning(uncovered), file=sys.stderr)
     return FactSet(
         packs=packs,
         as_of=as_of,

@@ -176,13 +176,15 @@ def build(
             if isinstance(result, SmpolicyError):
                 failures.append(result)
                 continue
+            for line in result.warnings:
+                click.echo(f"{profile}: warning: {line}", err=True)
             if result.reasons:
                 click.echo(f"{profile}: issued version {result.version}:", err=True)
                 for reason in result.reasons:
                     click.echo(f"  - {reason}", err=True)
             if not show_bar:
                 for fmt, path in result.outputs.items():
-                    if fmt in FORMAT_CHOICES:  # documents only; images beside them are not listed
+                    if fmt.rsplit(".", 1)[-1] in FORMAT_CHOICES:  # documents, not images
                         click.echo(str(path))
     if show_bar:
         click.echo(f"built {len(profiles) - len(failures)} of {len(profiles)} policies", err=True)
@@ -329,6 +331,10 @@ def wizard(profile: Path | None, update: bool, resume: bool, answers_file: Path 
 
     written = run_wizard(profile, update=update, resume=resume, answers_file=answers_file)
     click.echo(str(written))
+    from ._context import profile_conflicts  # noqa: PLC0415
+
+    for line in profile_conflicts(written):
+        click.echo(f"{written}: warning: {line}", err=True)
 
 
 def _register_packs() -> None:

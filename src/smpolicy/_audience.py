@@ -1,0 +1,240 @@
+"""The documents built beside each policy, one for each audience.
+
+- the staff guide (``<stem>.staff-guide.*``): the rules every member of staff must know, with
+  the acknowledgment they sign;
+- the manual for official account managers (``<stem>.account-manual.*``): the policy's own
+  sections on accounts, crises, misinformation and replies, included rather than rewritten;
+- the quiz (``<stem>.quiz.*``): multiple-choice scenarios per audience, set on the
+  organization's own platforms, with an answer key naming the part of the policy each tests.
+
+Each is rendered from the same context as the policy, so names, figures and controls agree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ._mdescape import md_escape
+from .errors import TemplateError
+
+DOCUMENTS: dict[str, tuple[str, str]] = {
+    "staff-guide": ("documents/staff-guide.md.j2", "Staff guide"),
+    "account-manual": ("documents/account-manual.md.j2", "Manual for official account managers"),
+    "quiz": ("quiz.yaml", "Training quiz"),
+}
+PLATFORM_WORDS = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "linkedin": "LinkedIn",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "threads": "Threads",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "reddit": "Reddit",
+    "snapchat": "Snapchat",
+    "pinterest": "Pinterest",
+    "whatsapp": "WhatsApp",
+    "doximity": "Doximity",
+    "review_sites": "a review site",
+}
+CLINICAL_TYPES = (
+    "hospital",
+    "clinic",
+    "dental",
+    "behavioral_health",
+    "long_term_care",
+    "pharmacy",
+    "academic_medical_center",
+    "telehealth",
+)
+_HEADING = re.compile(r"^(#{1,3}) +(.+?)\s*$")
+_LETTERS = "ABCD"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One quiz question, rendered for this organization."""
+
+    qid: str
+    audience: str
+    scenario: str
+    choices: tuple[str, ...]
+    answer: int
+    why: str
+    section: str
+
+
+def headings(markdown: str) -> list[str]:
+    """The policy's headings, in order, without Markdown marks or attribute lists."""
+    found = []
+    for line in markdown.splitlines():
+        match = _HEADING.match(line)
+        if match:
+            text = re.sub(r"\s*\{:[^}]*\}\s*$", "", match.group(2)).strip()
+            found.append(text.replace("\\", ""))
+    return found
+
+
+def section_for(keyword: str, titles: list[str]) -> str:
+    """The first heading of the policy that names ``keyword`` (the part a question tests)."""
+    words = keyword.lower()
+    for title in titles[1:]:  # the first heading is the document's title
+        if words in title.lower():
+            return title
+    raise TemplateError(
+        f"quiz.yaml: tests: no heading of the policy mentions {keyword!r}; name a word of the "
+        "section the question tests"
+    )
+
+
+def _applies(when: dict[str, Any], context: dict[str, Any], platforms: list[str]) -> bool:
+    org_type = context["org"].type
+    if "types" in when and org_type not in when["types"]:
+        return False
+    if "not_types" in when and org_type in when["not_types"]:
+        return False
+    if when.get("clinical") and org_type not in CLINICAL_TYPES:
+        return False
+    if "stories" in when and _stories(context) != bool(when["stories"]):
+        return False
+    return not ("platforms_any" in when and not set(when["platforms_any"]) & set(platforms))
+
+
+def _stories(context: dict[str, Any]) -> bool:
+    """Whether official accounts publish stories about the people served."""
+    if "stories" in context:
+        return bool(context["stories"])
+    testimonials = context["obligation"]("testimonials")
+    return bool(
+        context["accounts"].features_patient_stories
+        and context["risk"] != "conservative"
+        and not (testimonials is not None and testimonials.value == "prohibited")
+    )
+
+
+def load_bank(pack: Any) -> dict[str, Any]:
+    """The question bank of a template pack (an overlay's quiz.yaml wins)."""
+    from ._cache import cache_path, write_cache  # noqa: PLC0415
+    from ._yaml import load_yaml  # noqa: PLC0415
+
+    for base in (pack.overlay, pack.root):
+        path = Path(base) / "quiz.yaml" if base is not None else None
+        if path is None or not path.is_file():
+            continue
+        cached = cache_path("quiz", hashlib.sha256(path.read_bytes()).hexdigest() + ".json")
+        if cached is not None and cached.is_file():
+            with contextlib.suppress(OSError, ValueError):
+                loaded = json.loads(cached.read_bytes())
+                if isinstance(loaded, dict):
+                    return loaded
+        data = load_yaml(path)
+        if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+            raise TemplateError(f"{path}: questions: a list of questions is needed")
+        if cached is not None:
+            write_cache(cached, json.dumps(data).encode())
+        return data
+    raise TemplateError(f"{pack.root}/quiz.yaml: the template pack has no question bank")
+
+
+def quiz_questions(
+    bank: dict[str, Any], env: Any, context: dict[str, Any], policy_markdown: str
+) -> list[Question]:
+    """The bank's questions that fit this organization, each set on one of its platforms."""
+    platforms = list(context["profile"].platforms)
+    titles = headings(policy_markdown)
+    questions: list[Question] = []
+    for index, raw in enumerate(bank["questions"]):
+        when = raw.get("when") or {}
+        if not _applies(when, context, platforms):
+            continue
+        allowed = [p for p in platforms if p in when.get("platforms_any", platforms)]
+        platform = PLATFORM_WORDS[allowed[index % len(allowed)]] if allowed else "social media"
+
+        def render(text: str, platform: str = platform) -> str:
+            template = env.from_string(str(text))
+            return " ".join(template.render({**context, "platform": platform}).split())
+
+        choices = tuple(render(c) for c in raw["choices"])
+        answer = int(raw["answer"])
+        if not 0 <= answer < len(choices) or len(choices) > len(_LETTERS):
+            raise TemplateError(f"quiz.yaml: {raw.get('id')}: answer must name one of the choices")
+        questions.append(
+            Question(
+                str(raw["id"]),
+                str(raw["audience"]),
+                render(raw["scenario"]),
+                choices,
+                answer,
+                render(raw["why"]),
+                section_for(str(raw["tests"]), titles),
+            )
+        )
+    return questions
+
+
+def quiz_markdown(
+    questions: list[Question], audiences: dict[str, str], context: dict[str, Any]
+) -> str:
+    """The quiz document: questions per audience, then the answer key."""
+    policy = context["policy"]
+    org = context["org"]
+    out = [
+        f"# {md_escape(policy.title)}: training quiz",
+        "",
+        f"{md_escape(org.name)} · policy {md_escape(policy.number)}, version {context['version']}",
+        "",
+        "Each question describes a situation; choose the one best answer. The answer key at the "
+        "end gives the reason and the part of the policy each question tests. Everyone answers "
+        "the first part; the other parts are for the roles they name.",
+        "",
+    ]
+    number = 0
+    numbered: list[tuple[int, Question]] = []
+    for key, title in audiences.items():
+        mine = [q for q in questions if q.audience == key]
+        if not mine:
+            continue
+        out += [f"# {md_escape(title)}", ""]
+        for question in mine:
+            number += 1
+            numbered.append((number, question))
+            out += [f"**{number}.** {question.scenario}", ""]
+            out += [f"- {_LETTERS[i]}. {choice}" for i, choice in enumerate(question.choices)]
+            out.append("")
+    out += [
+        "# Answer key",
+        "",
+        "| Question | Answer | Why | Policy section |",
+        "|---|---|---|---|",
+    ]
+    for n, question in numbered:
+        letter = _LETTERS[question.answer]
+        out.append(f"| {n} | {letter} | {question.why} | {md_escape(question.section)} |")
+    return "\n".join(out) + "\n"
+
+
+def render_documents(
+    pack: Any, env: Any, context: dict[str, Any], policy_markdown: str
+) -> dict[str, str]:
+    """The Markdown of every audience document, by name (``staff-guide``, ...)."""
+    from ._templates import render_template  # noqa: PLC0415
+
+    documents: dict[str, str] = {}
+    for name, (template, _title) in DOCUMENTS.items():
+        if name == "quiz":
+            bank = load_bank(pack)
+            questions = quiz_questions(bank, env, context, policy_markdown)
+            audiences = {str(k): str(v) for k, v in (bank.get("audiences") or {}).items()}
+            text = quiz_markdown(questions, audiences, context)
+        else:
+            text = render_template(env, template, context)
+        documents[name] = "\n".join(line.rstrip() for line in text.splitlines()).strip() + "\n"
+    return documents
