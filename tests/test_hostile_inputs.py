@@ -598,18 +598,24 @@ def test_f8_markdown_never_holds_raw_html_from_a_value(tmp_path: Path) -> None:
         ),
     )
     result = build_policy(profile, tmp_path / "out")
+    markdown_files = sorted((tmp_path / "out").glob("*.md"))
+    assert result.outputs["md"] in markdown_files
+    for path in markdown_files:  # the policy and every document built beside it
+        markdown = path.read_text()
+        assert "<img" not in markdown and "<script" not in markdown, path.name
     markdown = result.outputs["md"].read_text()
-    assert "<img" not in markdown and "<script" not in markdown
-    assert markdown.count("&lt;img src=x onerror=alert(2)&gt;") > 100
+    assert markdown.count("&lt;img src=x onerror=alert(2)&gt;") > 20
     page = result.outputs["html"].read_text()
     assert "<img src=x" not in page and "<script>alert" not in page
-    assert page.count(html.escape(XSS, quote=False)) > 100
+    shown = html.escape(XSS, quote=False)
+    assert page.count(shown) >= markdown.count(
+        "&lt;img src=x onerror=alert(2)&gt;"
+    )  # + title, meta
     with zipfile.ZipFile(result.outputs["docx"]) as archive:
         document = archive.read("word/document.xml").decode()
         header = archive.read("word/header1.xml").decode()
         core = archive.read("docProps/core.xml").decode()
-    shown = html.escape(XSS, quote=False)
-    assert document.count(shown) > 100 and "&amp;lt;" not in document
+    assert document.count(shown) > 20 and "&amp;lt;" not in document
     assert shown in header and shown in core
 
 

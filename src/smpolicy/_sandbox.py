@@ -22,11 +22,13 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2 import nodes, pass_context
+from jinja2 import Template, nodes, pass_context
 from jinja2.compiler import CodeGenerator, Frame
 from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import TemplateError
 
 __all__ = ["GuardedSandbox", "RenderLimit", "limits", "render_limited"]
 
@@ -47,8 +49,12 @@ _DIGITS = re.compile(r"\d+")
 _ITER_FILTER = "smpolicy_counted"
 
 
-class RenderLimit(Exception):
-    """A template exceeded one of the render limits; the message says which."""
+class RenderLimit(TemplateError):
+    """A template exceeded one of the render limits; the message says which.
+
+    A :class:`~smpolicy.errors.TemplateError`, so it is a one-line error (exit code 6)
+    wherever a template is rendered.
+    """
 
 
 @dataclass
@@ -83,9 +89,8 @@ _BUDGET: contextvars.ContextVar[_Budget | None] = contextvars.ContextVar(
 
 def _budget() -> _Budget:
     budget = _BUDGET.get()
-    if budget is None:  # rendering outside limits(): still bounded, with a fresh budget
-        budget = _Budget(deadline=time.monotonic() + MAX_SECONDS)
-        _BUDGET.set(budget)
+    if budget is None:  # compile-time constant folding: sizes are checked, nothing accrues
+        return _Budget(deadline=time.monotonic() + MAX_SECONDS)
     return budget
 
 
@@ -304,10 +309,18 @@ class _GuardedCodeGenerator(CodeGenerator):
         self.write("))")
 
 
+class _LimitedTemplate(Template):
+    """A template whose every ``render`` runs with a fresh budget and a capped output."""
+
+    def render(self, *args: Any, **kwargs: Any) -> str:
+        return render_limited(self, dict(*args, **kwargs))
+
+
 class GuardedSandbox(ImmutableSandboxedEnvironment):
     """Jinja's immutable sandbox with size, iteration, depth and time limits."""
 
     code_generator_class = _GuardedCodeGenerator
+    template_class = _LimitedTemplate
     intercepted_binops = frozenset({"*", "**", "+", "%"})
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
