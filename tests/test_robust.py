@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import random
 import signal
@@ -16,8 +17,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ruamel.yaml import YAML
 
+from smpolicy._txn import recover_all
 from smpolicy.cli import main
 from smpolicy.errors import ExitCode
 
@@ -130,7 +131,8 @@ def test_killed_builds_leave_outputs_and_lock_intact(tmp_path: Path) -> None:
     assert _run(ws, "build", "profiles/community-hospital.yaml").wait(timeout=120) == 0
     policies = ws / "policies"
     before = {p.name: p.read_bytes() for p in policies.iterdir() if p.is_file()}
-    lock_before = (ws / "smpolicy.lock").read_bytes()
+    record_path = ws / "smpolicy.lock.d" / "community-hospital.json"
+    lock_before = record_path.read_bytes()
     profile = ws / "profiles" / "community-hospital.yaml"
     profile.write_text(profile.read_text().replace("tiktok, review_sites", "review_sites"))
     rng = random.Random(7)  # noqa: S311 - reproducible kill times, not security
@@ -139,11 +141,11 @@ def test_killed_builds_leave_outputs_and_lock_intact(tmp_path: Path) -> None:
         time.sleep(rng.uniform(0.05, 0.9))
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
-        lock = YAML(typ="safe").load((ws / "smpolicy.lock").read_text())
-        version = lock["policies"]["community-hospital"]["version"]
+        recover_all(ws)  # what the next command does first: finish or undo the killed build
+        version = json.loads(record_path.read_text())["version"]
         assert version in (1, 2)
         if version == 1:
-            assert (ws / "smpolicy.lock").read_bytes() == lock_before
+            assert record_path.read_bytes() == lock_before
         for name, data in before.items():
             current = (policies / name).read_bytes()
             assert current == data or version == 2 or name.endswith(".json"), name
@@ -163,8 +165,8 @@ def test_concurrent_builds_keep_the_lock_whole(tmp_path: Path) -> None:
         for name in ("community-hospital", "smile-dental", "northside-clinic")
     ]
     assert [p.wait(timeout=180) for p in procs] == [0, 0, 0]
-    lock = YAML(typ="safe").load((ws / "smpolicy.lock").read_text())
-    assert sorted(lock["policies"]) == ["community-hospital", "northside-clinic", "smile-dental"]
+    records = sorted(p.stem for p in (ws / "smpolicy.lock.d").glob("*.json"))
+    assert records == ["community-hospital", "northside-clinic", "smile-dental"]
     check = subprocess.run(
         [sys.executable, "-m", "smpolicy", "check"],
         cwd=ws,

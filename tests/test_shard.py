@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from smpolicy._shard import in_shard, parse_shard, shard_of
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_shards_cover_every_policy_exactly_once() -> None:
@@ -31,3 +41,51 @@ def test_adding_a_profile_moves_no_other() -> None:
 def test_bad_shard_specs_are_refused(spec: str) -> None:
     with pytest.raises(ValueError, match="K"):
         parse_shard(spec)
+
+
+def _smpolicy(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "smpolicy", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )
+
+
+@pytest.mark.slow
+def test_sharded_builds_and_checks_cover_the_fleet_and_merge(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "profiles").mkdir(parents=True)
+    (root / "smpolicy.yaml").write_text("output_dir: policies\nformats: [md]\n")
+    examples = sorted((ROOT / "profiles" / "examples").glob("*.yaml"))[:8]
+    for index, source in enumerate(examples):
+        shutil.copy(source, root / "profiles" / f"p{index}-{source.name}")
+    names = sorted(p.stem for p in (root / "profiles").glob("*.yaml"))
+    built: list[str] = []
+    for k in (1, 2, 3):
+        run = _smpolicy(root, "build", "--shard", f"{k}/3", *sorted(_glob(root)))
+        assert run.returncode == 0, run.stderr
+        built += [Path(line).name.split(".")[0] for line in run.stdout.split() if line]
+    assert sorted(set(built)) == names
+    assert all(built.count(n) == len(built) // len(names) for n in names)  # each built once
+    # one policy goes stale; the shards' JSON reports merge into the whole-fleet report
+    victim = root / "profiles" / f"{names[0]}.yaml"
+    bumped = re.sub(
+        r"workforce_size: (\d+)", lambda m: f"workforce_size: {int(m[1]) + 1}", victim.read_text()
+    )
+    victim.write_text(bumped)
+    whole = json.loads(_smpolicy(root, "check", "--json").stdout)
+    parts = [
+        json.loads(_smpolicy(root, "check", "--json", "--shard", f"{k}/3").stdout)
+        for k in (1, 2, 3)
+    ]
+    merged = sorted((p for part in parts for p in part["policies"]), key=lambda p: p["name"])
+    assert merged == sorted(whole["policies"], key=lambda p: p["name"])
+    assert sum(part["stale"] for part in parts) == whole["stale"] == 1
+
+
+def _glob(root: Path) -> list[str]:
+    return [str(p.relative_to(root)) for p in (root / "profiles").glob("*.yaml")]

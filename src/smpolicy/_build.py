@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, _fsutil
 from ._context import answer_conflicts, build_context
 from ._docx import DocxMeta, DocxWriter, Image
 from ._flowchart import ALT_TEXT
-from ._fsutil import Manifest, atomic_write, ensure_dir
+from ._fsutil import Manifest, confined, ensure_dir
 from ._html import render_html
 from ._mdtree import number_headings, parse_markdown, tidy_markdown
 from ._packmodel import PackEntry
@@ -25,8 +27,9 @@ from ._reference import HouseStyle
 from ._regpack import FactSet, applicant_from, select_facts
 from ._spelling import respell
 from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
+from ._txn import Transaction, writing
 from ._workspace import Workspace
-from .errors import OutputError, SmpolicyError
+from .errors import InputFileError, OutputError, SmpolicyError
 
 FORMATS = ("docx", "html", "md")
 
@@ -75,6 +78,8 @@ class BuildResult:
     rendered: Rendered | None = None
     reasons: list[str] = field(default_factory=list)
     version: int = 1
+    notes: list[str] = field(default_factory=list)
+    """One line for each thing done besides the build (a recovery, a migration)."""
     warnings: list[str] = field(default_factory=list)  # conflicting profile answers
 
 
@@ -347,50 +352,96 @@ def build_policy(
     version with a revision-history row, an archived predecessor and a redline.
     """
     profile_path = Path(profile_path)
-    profile = load_profile(profile_path)
     stem = output_stem(profile_path)
     if workspace is not None:
         cfg = workspace.config
-        out = Path(out_dir) if out_dir is not None else workspace.path(cfg.output_dir)
+        out = (
+            _inside(workspace, Path(out_dir), "--out")
+            if out_dir is not None
+            else workspace.path(cfg.output_dir, "output_dir")
+        )
         if pack_dir is None:
             pack_dir, _warnings = workspace.pack_dir()
-        template_dir = template_dir or (workspace.path(cfg.templates) if cfg.templates else None)
+        template_dir = template_dir or (
+            workspace.input_path(cfg.templates) if cfg.templates else None
+        )
     else:
         out = Path(out_dir) if out_dir is not None else Path("out")
     pack = TemplatePack.load(default_template_dir(), overlay=template_dir)
-    style = resolve_style(profile, profile_path, reference_doc)
     result = BuildResult(profile_path)
 
-    if workspace is None:
-        rendered = render_policy(
-            profile,
-            as_of=as_of,
-            pack_dir=pack_dir,
-            template_pack=pack,
-            source=str(profile_path),
-            flowchart_name=f"{stem}.flowchart.png",
-        )
-        payloads = write_formats(rendered, formats, style=style)
-        manifest, targets = _claim_outputs(out, stem, payloads, force=force)
-        _write_outputs(manifest, targets, payloads, result)
-        result.rendered = rendered
-        result.warnings = answer_conflicts(rendered.profile, rendered.facts)
-        return result
-
-    return _build_in_workspace(
-        workspace,
-        profile_path,
+    if workspace is not None:
+        return _build_in_workspace(
+            workspace, profile_path, stem, out, formats, as_of, pack_dir, pack, force, result,
+            reference_doc,
+        )  # fmt: skip
+    profile = load_profile(profile_path)
+    style = resolve_style(profile, profile_path, reference_doc)
+    rendered = render_policy(
         profile,
-        stem,
-        out,
-        formats,
-        as_of,
-        pack_dir,
-        pack,
-        force,
-        result,
-        style,
+        as_of=as_of,
+        pack_dir=pack_dir,
+        template_pack=pack,
+        source=str(profile_path),
+        flowchart_name=f"{stem}.flowchart.png",
     )
+    payloads = write_formats(rendered, formats, style=style)
+    ensure_dir(out)
+    txn = Transaction(out, stem, None)
+    with txn.lock():
+        result.notes.extend(filter(None, [txn.recover()]))
+        manifest, targets = _claim_outputs(out, stem, payloads, force=force)
+        with writing(txn):
+            txn.begin(1, None)
+            for fmt, target in targets.items():
+                txn.stage(target, payloads[fmt])
+                result.outputs[fmt] = target
+            txn.commit(None, manifest)
+    result.rendered = rendered
+    result.warnings = answer_conflicts(rendered.profile, rendered.facts)
+    return result
+
+
+def _inside(workspace: Workspace, path: Path, what: str) -> Path:
+    """``path`` (named on the command line) when it is inside the workspace; else an error."""
+    root = workspace.root.resolve()
+    resolved = path.resolve()
+    if resolved != root and root not in resolved.parents:
+        raise OutputError(
+            f"{what} {path}: outside the workspace {workspace.root}; a workspace keeps its "
+            "profiles and policies inside it (move the file in, or work outside the workspace)"
+        )
+    return resolved
+
+
+def read_profile_once(path: Path) -> tuple[Profile, bytes]:
+    """The profile and the exact bytes it was parsed from.
+
+    The file is read before and after parsing; the two reads must agree, so the values and
+    the file hash recorded in the lock always come from the same saved file.
+    """
+    for attempt in range(5):
+        before = _read_capped(path)
+        try:
+            profile = load_profile(path)
+        except SmpolicyError:
+            if attempt < 4 and _read_capped(path) != before:
+                time.sleep(0.05)
+                continue  # caught mid-save: read the saved file again
+            raise
+        if before is not None and _read_capped(path) == before:
+            return profile, before
+    raise InputFileError(f"{path}: kept changing while it was read; save it and build again")
+
+
+def _read_capped(path: Path) -> bytes | None:
+    from ._yaml import MAX_BYTES  # noqa: PLC0415
+
+    try:
+        with path.open("rb") as handle:
+            return handle.read(MAX_BYTES + 1)
+    except OSError:
+        return None  # load_profile reports why, in its own words
 
 
 def _claim_outputs(
@@ -398,28 +449,16 @@ def _claim_outputs(
 ) -> tuple[Manifest, dict[str, Path]]:
     """The target path of each payload, after checking smpolicy may replace what is there."""
     ensure_dir(out)
-    manifest = Manifest(out)
+    manifest = Manifest(out, stem)
     targets = {fmt: out / f"{stem}.{fmt}" for fmt in payloads}
     for target in targets.values():
         manifest.check_writable(target, force=force)
     return manifest, targets
 
 
-def _write_outputs(
-    manifest: Manifest, targets: dict[str, Path], payloads: dict[str, bytes], result: BuildResult
-) -> None:
-    """Write every payload atomically and record it in the output manifest."""
-    for fmt, target in targets.items():
-        atomic_write(target, payloads[fmt])
-        manifest.record(target, payloads[fmt])
-        result.outputs[fmt] = target
-    manifest.save()
-
-
 def _build_in_workspace(
     workspace: Workspace,
     profile_path: Path,
-    profile: Profile,
     stem: str,
     out: Path,
     formats: tuple[str, ...],
@@ -428,33 +467,72 @@ def _build_in_workspace(
     pack: TemplatePack,
     force: bool,
     result: BuildResult,
-    style: HouseStyle,
+    reference_doc: Path | None,
 ) -> BuildResult:
-    from ._fsutil import locked, sha256  # noqa: PLC0415
+    """Issue or rebuild one policy as a transaction under its lock (see ``_txn``)."""
+    from ._lock import LockStore  # noqa: PLC0415
+
+    store = LockStore(workspace.root)
+    store.open(create=True)
+    result.notes.extend(store.notes)
+    txn = Transaction(workspace.root, stem, store)
+    with txn.lock():
+        result.notes.extend(filter(None, [txn.recover()]))
+        return _issue(
+            workspace, store, txn, profile_path, stem, out, formats, as_of, pack_dir, pack,
+            force, result, reference_doc,
+        )  # fmt: skip
+
+
+def _issue(
+    workspace: Workspace,
+    store: Any,
+    txn: Transaction,
+    profile_path: Path,
+    stem: str,
+    out: Path,
+    formats: tuple[str, ...],
+    as_of: dt.date | None,
+    pack_dir: Path | None,
+    pack: TemplatePack,
+    force: bool,
+    result: BuildResult,
+    reference_doc: Path | None,
+) -> BuildResult:
+    from ._fsutil import sha256  # noqa: PLC0415
     from ._lock import (  # noqa: PLC0415
         LockedEntry,
         LockedOutput,
         LockedPolicy,
         Revision,
         entry_sha,
-        locked_policy,
         profile_values,
-        read_lock_data,
         staleness,
-        store_policy,
     )
     from ._workspace import issue_date  # noqa: PLC0415
 
+    profile_rel = (
+        _inside(workspace, profile_path, "profile").relative_to(workspace.root.resolve()).as_posix()
+    )
+    previous = store.read(stem)
+    if (
+        previous is not None
+        and previous.profile != profile_rel
+        and (workspace.root / previous.profile).is_file()
+    ):
+        raise OutputError(
+            f"{profile_path}: policy '{stem}' was issued from {previous.profile}; two profiles "
+            "with the same file name cannot share a workspace, so rename one"
+        )
+    profile, profile_bytes = read_profile_once(profile_path)
+    style = resolve_style(profile, profile_path, reference_doc)
     packs = pack_dir or default_pack_dir()
-    previous = locked_policy(workspace.lock_path, read_lock_data(workspace.lock_path), stem)
     today = issue_date()
     reasons: list[str] = []
     if previous is None:
         version = 1
         legal_date = as_of or profile.policy.effective_date
-        history = [
-            Revision(version=1, date=profile.policy.effective_date, reasons=["First issue."])
-        ]
+        history = [Revision(version=1, date=today, reasons=["First issue."])]
     else:
         reasons = staleness(
             previous,
@@ -473,6 +551,7 @@ def _build_in_workspace(
             history = [*previous.history, Revision(version=version, date=today, reasons=reasons)]
         else:
             version, legal_date, history = previous.version, previous.as_of, previous.history
+    next_review = profile.next_review(None if version == 1 else history[-1].date)
 
     rendered = render_policy(
         profile,
@@ -483,86 +562,171 @@ def _build_in_workspace(
         history=[h.model_dump() for h in history],
         source=str(profile_path),
         flowchart_name=f"{stem}.flowchart.png",
-        next_review=profile.next_review(history[-1].date),
+        next_review=next_review,
     )
     payloads = write_formats(rendered, formats, style=style)
     manifest, targets = _claim_outputs(out, stem, payloads, force=force)
-    if previous is not None and reasons:
-        _archive_and_redline(
-            workspace, previous, stem, rendered, reasons, today, out, manifest, style
-        )
-    _write_outputs(manifest, targets, payloads, result)
+    reissue = previous is not None and bool(reasons)
 
-    facts = rendered.facts
-    entry = LockedPolicy(
-        profile=workspace.relative(profile_path),
-        profile_sha256=sha256(profile.model_dump_json().encode())[:16],
-        profile_file_sha256=sha256(profile_path.read_bytes())[:16],
-        profile_values=profile_values(profile),
-        tool_version=__version__,
-        template_version=pack.info.version,
-        template_sha256=pack.fingerprint(),
-        template_sections=pack.section_fingerprints(),
-        as_of=legal_date,
-        next_review=profile.next_review(history[-1].date),
-        pack_versions={code: p.version for code, p in facts.packs.items()},
-        entries={
-            e.id: LockedEntry(
-                title=e.title,
-                jurisdiction=e.jurisdiction,
-                effective_from=e.effective_from,
-                effective_to=e.effective_to,
-                values={k: str(v) for k, v in e.values.items()},
-                sha256=entry_sha(e),
+    def rel(path: Path) -> str:
+        return path.resolve().relative_to(workspace.root.resolve()).as_posix()
+
+    with writing(txn):
+        archive_dir = None
+        if previous is not None and reissue:
+            archive_dir = (
+                workspace.path(workspace.config.archive_dir, "archive_dir")
+                / stem
+                / f"v{previous.version}"
             )
-            for e in sorted(rendered.cited.values(), key=lambda e: e.id)
-        },
-        in_force=sorted(facts.entries),
-        upcoming={e.id: e.effective_from for e in facts.upcoming},
-        version=version,
-        history=history,
-        outputs={
-            fmt: LockedOutput(path=workspace.relative(t), sha256=sha256(payloads[fmt])[:16])
+        txn.begin(version, archive_dir if archive_dir and not archive_dir.exists() else None)
+        archived = list(previous.archived) if previous is not None else []
+        outputs = {
+            fmt: LockedOutput(path=rel(t), sha256=sha256(payloads[fmt])[:16])
             for fmt, t in sorted(targets.items())
-        },
-    )
-    with locked(workspace.root / ".smpolicy.lock.lock"):
-        store_policy(workspace.lock_path, stem, entry)  # keeps what other builds stored meanwhile
+        }
+        if previous is not None and archive_dir is not None:
+            kept, old_markdown, old_images = _archive_previous(
+                workspace, store, stem, previous, archive_dir, force=force, notes=result.notes
+            )
+            archived.append(kept)
+            for fmt, output in previous.outputs.items():
+                old = confined(workspace.root, output.path, f"{store.record_path(stem)}")
+                if fmt not in targets and old.exists():
+                    txn.remove_on_commit(old)
+            _stage_redline(
+                txn, manifest, previous, stem, rendered, reasons, today, out, old_markdown,
+                old_images, style,
+            )  # fmt: skip
+        elif previous is not None:
+            outputs = {**previous.outputs, **outputs}  # formats not rebuilt stay current
+        for fmt, target in targets.items():
+            txn.stage(target, payloads[fmt])
+            result.outputs[fmt] = target
+
+        facts = rendered.facts
+        record = LockedPolicy(
+            profile=profile_rel,
+            profile_sha256=sha256(profile.model_dump_json().encode())[:16],
+            profile_file_sha256=sha256(profile_bytes)[:16],
+            profile_values=profile_values(profile),
+            tool_version=__version__,
+            template_version=pack.info.version,
+            template_sha256=pack.fingerprint(),
+            template_sections=pack.section_fingerprints(),
+            as_of=legal_date,
+            next_review=next_review,
+            pack_versions={code: p.version for code, p in facts.packs.items()},
+            entries={
+                e.id: LockedEntry(
+                    title=e.title,
+                    jurisdiction=e.jurisdiction,
+                    effective_from=e.effective_from,
+                    effective_to=e.effective_to,
+                    values={k: str(v) for k, v in e.values.items()},
+                    sha256=entry_sha(e),
+                )
+                for e in sorted(rendered.cited.values(), key=lambda e: e.id)
+            },
+            in_force=sorted(facts.entries),
+            upcoming={e.id: e.effective_from for e in facts.upcoming},
+            version=version,
+            history=history,
+            outputs=outputs,
+            archived=archived,
+        )
+        txn.commit(record, manifest)
     result.rendered = rendered
+    result.warnings = answer_conflicts(rendered.profile, rendered.facts)
     result.warnings = answer_conflicts(rendered.profile, rendered.facts)
     result.reasons = reasons
     result.version = version
     return result
 
 
-def _archive_and_redline(
+def _archive_previous(
     workspace: Workspace,
+    store: Any,
+    stem: str,
+    previous: Any,
+    archive: Path,
+    *,
+    force: bool,
+    notes: list[str],
+) -> tuple[Any, str, dict[str, Image]]:
+    """Copy the superseded version into the archive, checking every byte against its record.
+
+    Runs before anything replaces the current files. A current file that no longer matches its
+    record (edited or damaged) is refused, or with ``--force`` left out of the archive.
+    """
+    from ._fsutil import sha256  # noqa: PLC0415
+    from ._lock import ArchivedVersion, LockedOutput  # noqa: PLC0415
+
+    number = previous.version
+    kept: dict[str, LockedOutput] = {}
+    old_markdown = ""
+    old_images: dict[str, Image] = {}
+    for fmt, output in sorted(previous.outputs.items()):
+        source = confined(
+            workspace.root, output.path, f"{store.record_path(stem)}: outputs.{fmt}.path"
+        )
+        if not source.is_file():
+            continue
+        data = source.read_bytes()
+        digest = output.sha256
+        if not sha256(data).startswith(digest):
+            if not force:
+                raise OutputError(
+                    f"{source}: differs from version {number} as issued (edited or damaged), so "
+                    f"it cannot be archived as version {number}; restore it from git, or pass "
+                    f"--force to issue version {number + 1} without archiving it"
+                )
+            notes.append(f"{output.path}: not archived, it differs from version {number} (--force)")
+            continue
+        target = archive / source.name
+        if target.exists():
+            if not sha256(target.read_bytes()).startswith(digest):
+                raise OutputError(
+                    f"{target}: already exists and is not version {number} as issued; move it "
+                    "away and build again"
+                )
+        else:
+            _fsutil.atomic_write(target, data)
+            if not sha256(target.read_bytes()).startswith(digest):
+                raise OutputError(f"{target}: the archived copy reads back wrong; check the disk")
+        rel = target.resolve().relative_to(workspace.root.resolve()).as_posix()
+        kept[fmt] = LockedOutput(path=rel, sha256=digest)
+        if fmt == "md":
+            old_markdown = data.decode("utf-8", errors="replace")
+        elif fmt == "flowchart.png":
+            old_images[source.name] = Image(data)
+    if kept:
+        _fsutil.fsync_dir(archive)
+    return ArchivedVersion(version=number, outputs=kept), old_markdown, old_images
+
+
+def _stage_redline(
+    txn: Transaction,
+    manifest: Manifest,
     previous: Any,
     stem: str,
     rendered: Rendered,
     reasons: list[str],
     today: dt.date,
     out: Path,
-    manifest: Any,
-    style: HouseStyle | None = None,
+    old_markdown: str,
+    old_images: dict[str, Image],
+    style: HouseStyle | None,
 ) -> None:
-    """Keep the superseded version and write the redline DOCX and change summary."""
-    from ._fsutil import atomic_write  # noqa: PLC0415
+    """Stage the redline DOCX and the change summary of a re-issued policy."""
     from ._redline import changes_markdown, redline  # noqa: PLC0415
 
-    archive = workspace.path(workspace.config.archive_dir) / stem / f"v{previous.version}"
-    old_markdown = ""
-    old_images = {}
-    for fmt, output in sorted(previous.outputs.items()):
-        source = workspace.root / output.path
-        if source.is_file():
-            data = source.read_bytes()
-            atomic_write(archive / source.name, data)
-            if fmt == "md":
-                old_markdown = data.decode("utf-8")
-            elif fmt == "flowchart.png":
-                old_images[source.name] = Image(data)
+    target = out / f"{stem}.redline.docx"
+    summary_path = out / f"{stem}.changes.md"
     if not old_markdown:
+        for stale in (target, summary_path):
+            if stale.name in manifest.files and stale.exists():
+                txn.remove_on_commit(stale)  # they describe an older change
         return
     images = {}
     if rendered.flowchart_name in rendered.markdown:
@@ -578,10 +742,8 @@ def _archive_and_redline(
         style=style,
         old_images=old_images,
     )
-    target = out / f"{stem}.redline.docx"
     manifest.check_writable(target, force=True)
-    atomic_write(target, tracked.docx)
-    manifest.record(target, tracked.docx)
+    txn.stage(target, tracked.docx)
     changed = tracked.changed_paragraphs
     summary = (
         f"# Changes in {rendered.profile.policy.title} {rendered.profile.policy.number}, "
@@ -593,9 +755,7 @@ def _archive_and_redline(
         + "\n## What changed\n\n"
         + changes_markdown(tracked.changes)
     )
-    summary_path = out / f"{stem}.changes.md"
-    atomic_write(summary_path, summary.encode())
-    manifest.record(summary_path, summary.encode())
+    txn.stage(summary_path, summary.encode())
 
 
 def _build_quietly(args: tuple[Path, dict[str, Any]]) -> BuildResult | SmpolicyError:
@@ -609,6 +769,45 @@ def _build_quietly(args: tuple[Path, dict[str, Any]]) -> BuildResult | SmpolicyE
     return result
 
 
+def _end_with_parent(parent: int) -> None:
+    """Worker initializer: the worker dies with the process that started the batch.
+
+    On Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``); elsewhere,
+    and as a second guard, a thread polls the parent. A killed worker is harmless: its build
+    is rolled back or completed from the journal by the next command.
+    """
+    import signal  # noqa: PLC0415
+    import sys  # noqa: PLC0415
+    import threading  # noqa: PLC0415
+    import time  # noqa: PLC0415
+
+    if sys.platform.startswith("linux"):
+        import ctypes  # noqa: PLC0415
+
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, int(signal.SIGKILL), 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
+    if os.getppid() != parent and not _parent_alive(parent):
+        os._exit(1)
+
+    def watch() -> None:
+        while _parent_alive(parent):
+            time.sleep(0.2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="smpolicy-parent-watch", daemon=True).start()
+
+
+def _parent_alive(parent: int) -> bool:
+    try:
+        os.kill(parent, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def build_many(
     profiles: list[Path], *, jobs: int | None = None, **options: Any
 ) -> Iterator[BuildResult | SmpolicyError]:
@@ -620,5 +819,7 @@ def build_many(
         return
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, initializer=_end_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         yield from pool.map(_build_quietly, work, chunksize=max(1, len(work) // (jobs * 8)))

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._fsutil import sha256
-from ._lock import LockedPolicy, read_lock, staleness
+from ._fsutil import atomic_write, confined, sha256
+from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
 from ._packset import current_pack_dir
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
 from ._safeio import read_capped
+from ._shard import in_shard
 from ._templates import TemplatePack
 from ._workspace import Workspace, find_workspace, issue_date
 from ._yaml import MAX_BYTES
-from .errors import InputFileError
+from .errors import InputFileError, SmpolicyError
 
 
 @dataclass
@@ -38,44 +40,185 @@ def _workspace() -> Workspace:
     return workspace
 
 
+def open_workspace(notes: list[str]) -> tuple[Workspace, LockStore]:
+    """The workspace and its lock, after finishing or undoing any interrupted build.
+
+    ``notes`` receives one line for each thing done (a recovery, a lock migration).
+    """
+    from ._txn import recover_all  # noqa: PLC0415
+
+    workspace = _workspace()
+    store = LockStore(workspace.root)
+    store.open()
+    notes.extend(store.notes)
+    notes.extend(recover_all(workspace.root, store))
+    return workspace, store
+
+
+class HashCache:
+    """Hashes of the policy files, kept with their size and times (like git's index).
+
+    ``check`` hashes every current and archived file of every policy; a file whose size,
+    modification and change times and inode are those recorded in ``.smpolicy/hashes.json``
+    is not read again. Any write to a file changes its change time, so an edit is always seen.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.path = root / ".smpolicy" / "hashes.json"
+        self.entries: dict[str, list[int | str]] = {}
+        self.dirty = False
+        with contextlib.suppress(OSError, ValueError, AttributeError):
+            loaded = json.loads(self.path.read_text(encoding="utf-8"))
+            if isinstance(loaded, dict):
+                self.entries = {str(k): list(v) for k, v in loaded.items() if isinstance(v, list)}
+
+    def digest(self, path: Path, key: str) -> tuple[str, int]:
+        """(sha256 hex, size) of ``path``; OSError when it cannot be read."""
+        info = path.stat()
+        stamp: list[int | str] = [info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino]
+        known = self.entries.get(key)
+        if known is not None and known[:4] == stamp and isinstance(known[4], str):
+            return known[4], info.st_size
+        data = path.read_bytes()
+        digest = sha256(data)
+        self.entries[key] = [*stamp, digest]
+        self.dirty = True
+        return digest, len(data)
+
+    def save(self) -> None:
+        """Write the cache (best effort: it only saves time)."""
+        if self.dirty:
+            with contextlib.suppress(SmpolicyError, OSError):
+                text = json.dumps(self.entries, sort_keys=True)
+                atomic_write(self.path, text.encode())
+
+
+def _hash_problem(
+    root: Path, output: LockedOutput, source: str, what: str, cache: HashCache | None = None
+) -> str | None:
+    """Why a recorded file is not what was recorded, in one line; None when it is."""
+    path = confined(root, output.path, source)
+    try:
+        if cache is not None:
+            digest, size = cache.digest(path, output.path)
+        else:
+            data = path.read_bytes()
+            digest, size = sha256(data), len(data)
+    except FileNotFoundError:
+        return f"{what} missing: {output.path}"
+    except OSError as exc:
+        return f"{what} unreadable: {output.path} ({exc.strerror})"
+    if not digest.startswith(output.sha256):
+        state = "empty" if not size else "damaged or edited"
+        return f"{what} {state}: {output.path} differs from what was issued; restore it from git"
+    return None
+
+
+def output_problems(
+    root: Path, locked: LockedPolicy, source: str, cache: HashCache | None = None
+) -> list[str]:
+    """Each current or archived file of a policy that is missing or not as issued."""
+    problems = [
+        _hash_problem(root, output, f"{source}: outputs.{fmt}.path", f"{fmt} output", cache)
+        for fmt, output in sorted(locked.outputs.items())
+    ]
+    for old in locked.archived:
+        problems.extend(
+            _hash_problem(
+                root, output, f"{source}: archived", f"archived version {old.version} {fmt}", cache
+            )
+            for fmt, output in sorted(old.outputs.items())
+        )
+    return [p for p in problems if p]
+
+
+def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[str]:
+    """Each reason about a pack entry, followed by the policy sections whose rules rest on it.
+
+    The sections come from templates/clauses.yaml (each rule's section and the pack topics it
+    rests on), the same data the revision history uses.
+    """
+    from ._context import join_words, sections_resting_on  # noqa: PLC0415
+    from ._regpack import load_pack  # noqa: PLC0415
+
+    entries = {}
+    for code in codes:
+        path = pack_dir / f"{code}.yaml"
+        if path.is_file():
+            with contextlib.suppress(SmpolicyError):
+                entries.update({e.title: e for e in load_pack(path).entries})
+    named = []
+    for reason in reasons:
+        titles = [t for t in entries if t in reason]
+        numbers = sections_resting_on(entries[max(titles, key=len)]) if titles else []
+        word = "section" if len(numbers) == 1 else "sections"
+        touches = f" (touches {word} {join_words(numbers)})" if numbers else ""
+        named.append(reason if "(section" in reason else reason + touches)
+    return named
+
+
 def check_policies(
-    profiles: list[Path], *, pack_dir: Path | None = None, warnings: list[str] | None = None
+    profiles: list[Path],
+    *,
+    pack_dir: Path | None = None,
+    warnings: list[str] | None = None,
+    notes: list[str] | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> list[CheckResult]:
-    """Compare each policy's lock entry with its current inputs.
+    """Compare each policy's lock entry with its current inputs and its files.
+
+    ``shard`` (K, N) checks only the policies of shard K of N (see ``_shard``).
 
     Warnings about the workspace's pack settings (frozen packs, overlays shadowing entries that
-    changed upstream) are appended to ``warnings``.
+    changed upstream) are appended to ``warnings``; what was done on the way (a recovery, a lock
+    migration) to ``notes``.
     """
-    workspace = _workspace()
+    workspace, store = open_workspace(notes if notes is not None else [])
     cfg = workspace.config
-    lock = read_lock(workspace.lock_path)
     configured, found = workspace.pack_dir()
     if warnings is not None:
         warnings.extend(found)
     packs = pack_dir or configured or current_pack_dir()
-    overlay = workspace.path(cfg.templates) if cfg.templates else None
+    overlay = workspace.input_path(cfg.templates) if cfg.templates else None
     template_pack = TemplatePack.load(builtin_dir("templates"), overlay=overlay)
     today = issue_date()
-    targets: list[tuple[str, Path]]
+    records: dict[str, LockedPolicy | None]
+    targets: list[tuple[str, Path, str]]
     if profiles:
-        targets = [(output_stem(p), p) for p in profiles]
-    else:
+        targets = [(output_stem(p), p, workspace.relative(p)) for p in profiles]
+        targets = [t for t in targets if in_shard(t[0], shard)]
+        records = {name: store.read(name) for name, _, _ in targets}
+    elif shard is not None:
+        records = {name: store.read(name) for name in store.names() if in_shard(name, shard)}
         targets = [
-            (name, workspace.root / item.profile) for name, item in sorted(lock.policies.items())
+            (name, workspace.root / item.profile, item.profile)
+            for name, item in records.items()
+            if item is not None
         ]
+    else:
+        everything = store.read_all()
+        targets = [
+            (name, workspace.root / item.profile, item.profile) for name, item in everything.items()
+        ]
+        records = dict(everything)
     results = []
-    for name, path in targets:
-        locked: LockedPolicy | None = lock.policies.get(name)
-        shown = workspace.relative(path)
+    cache = HashCache(workspace.root)
+    for name, path, shown in targets:
+        locked = records.get(name)
         if locked is None:
             results.append(CheckResult(name, shown, None, ["never built: run 'smpolicy build'"]))
             continue
         if not path.is_file():
             results.append(CheckResult(name, shown, locked.version, ["profile file is missing"]))
             continue
-        unchanged = bool(locked.profile_file_sha256) and (
-            sha256(read_capped(path, MAX_BYTES, what="profile"))[:16] == locked.profile_file_sha256
-        )
+        try:
+            unchanged = bool(locked.profile_file_sha256) and (
+                sha256(read_capped(path, MAX_BYTES, what="profile")).startswith(
+                    locked.profile_file_sha256
+                )
+            )
+        except InputFileError:
+            unchanged = False  # load_profile says why in one line
         profile = None if unchanged else load_profile(path)
         reasons = staleness(
             locked,
@@ -86,7 +229,12 @@ def check_policies(
             outputs_root=workspace.root,
             source=str(path),
         )
+        reasons = [r for r in reasons if " output missing: " not in r]
+        if reasons:
+            reasons = name_sections(reasons, packs, list(locked.pack_versions))
+        reasons.extend(output_problems(workspace.root, locked, str(store.record_path(name)), cache))
         results.append(CheckResult(name, shown, locked.version, reasons))
+    cache.save()
     return results
 
 
@@ -123,35 +271,50 @@ def report_json(results: list[CheckResult], warnings: list[str] | None = None) -
     return json.dumps(payload, indent=2) + "\n"
 
 
-def version_diff(profile: Path, from_version: int, to_version: int | None) -> str:
+def version_diff(
+    profile: Path, from_version: int, to_version: int | None, notes: list[str] | None = None
+) -> str:
     """Unified text diff between two issued versions of ``profile``'s policy."""
     from ._redline import text_diff  # noqa: PLC0415
 
-    workspace = _workspace()
-    lock = read_lock(workspace.lock_path)
+    workspace, store = open_workspace(notes if notes is not None else [])
     name = output_stem(profile)
-    locked = lock.policies.get(name)
+    locked = store.read(name)
     if locked is None:
         raise InputFileError(
             f"{profile}: no issued policy in {workspace.lock_path.name}; build it first"
         )
     current = locked.version
     to_version = to_version or current
+    source = str(store.record_path(name))
 
     def markdown(version: int) -> str:
+        unavailable = InputFileError(
+            f"{profile}: version {version} is not available (issued versions: 1 to {current}; "
+            "only versions built with Markdown output can be compared)"
+        )
         if version == current:
             output = locked.outputs.get("md")
-            path = workspace.root / output.path if output else None
         else:
+            found = [a.outputs.get("md") for a in locked.archived if a.version == version]
+            output = found[0] if found else None
+        if output is None and version != current and 1 <= version < current:
+            # a record from lock version 1 did not list the archived files
             path = (
-                workspace.path(workspace.config.archive_dir) / name / f"v{version}" / f"{name}.md"
+                workspace.path(workspace.config.archive_dir, "archive_dir")
+                / name
+                / f"v{version}"
+                / f"{name}.md"
             )
-        if path is None or not path.is_file():
-            raise InputFileError(
-                f"{profile}: version {version} is not available (issued versions: 1 to {current}; "
-                "only versions built with Markdown output can be compared)"
-            )
-        return path.read_text(encoding="utf-8")
+            if not path.is_file():
+                raise unavailable
+            return _text(path, f"version {version}")
+        if output is None:
+            raise unavailable
+        problem = _hash_problem(workspace.root, output, source, f"version {version} Markdown")
+        if problem:
+            raise InputFileError(f"{profile}: {problem}")
+        return _text(confined(workspace.root, output.path, source), f"version {version}")
 
     return text_diff(
         markdown(from_version),
@@ -159,3 +322,19 @@ def version_diff(profile: Path, from_version: int, to_version: int | None) -> st
         f"version {from_version}",
         f"version {to_version}",
     )
+
+
+def _text(path: Path, what: str) -> str:
+    """A Markdown file as text, or a one-line error when it is not."""
+    try:
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except OSError as exc:
+        raise InputFileError(f"{path}: cannot read {what}: {exc.strerror}") from None
+    except UnicodeDecodeError as exc:
+        raise InputFileError(
+            f"{path}: {what} is damaged (not UTF-8 text at byte {exc.start}); restore it from git"
+        ) from None
+    if not text.strip():
+        raise InputFileError(f"{path}: {what} is empty; restore it from git")
+    return text

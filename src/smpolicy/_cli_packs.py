@@ -15,14 +15,16 @@ from .errors import ExitCode, PackError
 
 def _workspace_policies() -> dict[str, Any]:
     """name -> lock record (as plain data) of the current workspace's policies, if any."""
-    from ._lock import read_lock  # noqa: PLC0415
+    from ._lock import LockStore  # noqa: PLC0415
     from ._workspace import find_workspace  # noqa: PLC0415
 
     workspace = find_workspace()
-    if workspace is None or not workspace.lock_path.exists():
+    if workspace is None:
         return {}
-    lock = read_lock(workspace.lock_path)
-    return {name: record.model_dump(mode="json") for name, record in lock.policies.items()}
+    store = LockStore(workspace.root)
+    if not store.open():
+        return {}
+    return {name: record.model_dump(mode="json") for name, record in store.read_all().items()}
 
 
 @click.group()

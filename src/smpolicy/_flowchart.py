@@ -24,26 +24,31 @@ class Tier:
     approver: str
 
 
-def tiers_for(controls: dict[str, object], comms: str, privacy: str, executive: str) -> list[Tier]:
-    """The four tiers, with times from the risk appetite's controls and roles from the profile."""
-    return [
-        Tier(
-            "Tier 1: critical",
-            f"First response within {controls['tier1_hours']} hours",
-            f"{comms}, {executive}",
-        ),
-        Tier(
-            "Tier 2: significant",
-            f"Response within {controls['tier2_hours']} hours",
-            f"{comms}; {privacy} if a person is identifiable",
-        ),
-        Tier("Tier 3: minor", f"Decision within {controls['tier3_days']} business days", comms),
-        Tier("Tier 4: monitor only", "Log it and watch; no reply", "Account team"),
-    ]
-
-
 def draw_flowchart(tiers: list[Tier], *, monitor: str, decider: str) -> bytes:
-    """A PNG of the flowchart (deterministic for the same inputs and Pillow version)."""
+    """A PNG of the flowchart, cached by its inputs (it depends on nothing else)."""
+    import hashlib  # noqa: PLC0415
+    import json  # noqa: PLC0415
+
+    import PIL  # noqa: PLC0415
+
+    from ._cache import cache_path, write_cache  # noqa: PLC0415
+
+    key = json.dumps([[t.name, t.timing, t.approver] for t in tiers] + [monitor, decider])
+    digest = hashlib.sha256(f"{PIL.__version__}\0{key}".encode()).hexdigest()
+    cached = cache_path("flowchart", f"{digest}.png")
+    if cached is not None and cached.is_file():
+        try:
+            return cached.read_bytes()
+        except OSError:
+            pass
+    png = _draw(tiers, monitor=monitor, decider=decider)
+    if cached is not None:
+        write_cache(cached, png)
+    return png
+
+
+def _draw(tiers: list[Tier], *, monitor: str, decider: str) -> bytes:
+    """Draw the flowchart (deterministic for the same inputs and Pillow version)."""
     from PIL import Image, ImageDraw, ImageFont  # noqa: PLC0415 - heavy, only for DOCX/HTML
 
     bold = ImageFont.load_default(size=28)

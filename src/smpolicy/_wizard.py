@@ -630,7 +630,7 @@ def default_questions() -> list[Question]:
     dirs = [default_pack_dir()]
     workspace = find_workspace()
     if workspace is not None and workspace.config.packs:
-        dirs.insert(0, workspace.path(workspace.config.packs))
+        dirs.insert(0, workspace.input_path(workspace.config.packs))
     return build_questions(jurisdiction_options(dirs), appetite_options())
 
 

@@ -7,9 +7,9 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ._fsutil import atomic_write, ensure_dir
+from ._fsutil import atomic_write, confined, ensure_dir, relative_path_problem
 from ._profile import format_validation_error
 from ._yaml import load_yaml
 from .errors import InputFileError, OutputError
@@ -40,6 +40,14 @@ class WorkspaceConfig(BaseModel):
     )
     templates: str | None = Field(default=None, description="Template override directory.")
 
+    @field_validator("output_dir", "archive_dir")
+    @classmethod
+    def _inside(cls, value: str | None) -> str | None:
+        problem = relative_path_problem(value.rstrip("/")) if value is not None else None
+        if problem:
+            raise ValueError(f"{problem}; paths in {CONFIG_NAME} stay inside the workspace")
+        return value
+
 
 @dataclass(frozen=True)
 class Workspace:
@@ -58,8 +66,12 @@ class Workspace:
 
         return workspace_packs(self.root, self.config.packs, self.config.pack_overlays)
 
-    def path(self, value: str) -> Path:
-        """A configured path, relative to the root."""
+    def path(self, value: str, key: str = "") -> Path:
+        """An output path (``output_dir``, ``archive_dir``): refused when it leads outside."""
+        return confined(self.root, value.rstrip("/") or ".", f"{self.root / CONFIG_NAME}: {key}")
+
+    def input_path(self, value: str) -> Path:
+        """A folder smpolicy only reads (``templates``), relative to the root; may be outside."""
         return (self.root / value).resolve()
 
     def relative(self, path: Path) -> str:
@@ -107,8 +119,8 @@ _README_TEXT = """\
 This workspace holds our organization profiles and the policies smpolicy builds from them.
 
 - `profiles/`: one YAML profile per policy (edit with `smpolicy wizard profiles/NAME.yaml`).
-- `smpolicy.lock`: what produced each issued policy (profile, templates, regulation facts).
-  Commit it together with the profiles.
+- `smpolicy.lock` and `smpolicy.lock.d/`: what produced each issued policy (profile,
+  templates, regulation facts), one record per policy. Commit them together with the profiles.
 - `policies/`: the current DOCX, HTML and Markdown of each policy.
 - `policies/archive/`: every superseded version, with redlines; keep them as long as your
   record-retention rules require.
@@ -127,9 +139,9 @@ _GITIGNORE_TEXT = """\
 # Temporary files left by office suites
 ~$*
 .~lock.*#
-# smpolicy's own lock-holding files (the lock file smpolicy.lock itself IS committed)
-.smpolicy.lock.lock
-.smpolicy-outputs.lock
+# smpolicy's working folder: locks, staging, journals of builds in progress
+# (the lock file smpolicy.lock and smpolicy.lock.d/ ARE committed)
+.smpolicy/
 # Drafts the wizard keeps when interrupted (resume with: smpolicy wizard PROFILE --resume)
 .*.draft.yaml
 .smpolicy-wizard-draft.yaml

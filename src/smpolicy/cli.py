@@ -29,6 +29,23 @@ def _parse_formats(value: str) -> tuple[str, ...]:
     return formats
 
 
+def _notes(lines: list[str]) -> None:
+    """Print what a command did besides its work (a recovery, a migration), one line each."""
+    for line in lines:
+        click.echo(f"note: {line}", err=True)
+
+
+def _parse_shard(value: str | None) -> tuple[int, int] | None:
+    if value is None:
+        return None
+    from ._shard import parse_shard  # noqa: PLC0415
+
+    try:
+        return parse_shard(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--shard") from None
+
+
 def _version_text() -> str:
     """Tool version and each built-in pack's version, read from the packs' top-level keys only.
 
@@ -130,6 +147,13 @@ def cli() -> None:
     help="A .docx whose styles (fonts, colours) the DOCX takes; overrides the profile's branding.",
 )
 @click.option("--force", is_flag=True, help="Overwrite output files smpolicy did not write.")
+@click.option(
+    "--shard",
+    default=None,
+    callback=lambda _ctx, _param, value: _parse_shard(value),
+    metavar="K/N",
+    help="Build only shard K of N (for CI matrix jobs); every profile is in exactly one shard.",
+)
 def build(
     profiles: tuple[Path, ...],
     out_dir: Path | None,
@@ -139,6 +163,7 @@ def build(
     pack_dir: Path | None,
     reference_doc: Path | None,
     force: bool,
+    shard: tuple[int, int] | None,
 ) -> None:
     """Build the policy for each PROFILE as DOCX, HTML and Markdown.
 
@@ -147,10 +172,16 @@ def build(
       smpolicy build profiles/examples/community-hospital.yaml
       smpolicy build profiles/*.yaml --out policies/ --format docx
       smpolicy build profiles/clinic.yaml --as-of 2027-01-01
+      smpolicy build profiles/*.yaml --shard 2/8
     """
     from ._build import build_many  # noqa: PLC0415
     from ._workspace import find_workspace  # noqa: PLC0415
 
+    if shard is not None:
+        from ._paths import output_stem  # noqa: PLC0415
+        from ._shard import in_shard  # noqa: PLC0415
+
+        profiles = tuple(p for p in profiles if in_shard(output_stem(p), shard))
     workspace = find_workspace()
     if formats is None:
         formats = ",".join(workspace.config.formats) if workspace else "docx,html,md"
@@ -165,6 +196,13 @@ def build(
         "workspace": workspace,
         "reference_doc": reference_doc,
     }
+    if workspace is not None:
+        from ._lock import LockStore  # noqa: PLC0415
+        from ._txn import recover_all  # noqa: PLC0415
+
+        store = LockStore(workspace.root)
+        store.open()
+        _notes([*store.notes, *recover_all(workspace.root, store)])
     results = build_many(list(profiles), **options)
     show_bar = len(profiles) > 1 and sys.stderr.isatty()
     failures: list[SmpolicyError] = []
@@ -176,6 +214,7 @@ def build(
             if isinstance(result, SmpolicyError):
                 failures.append(result)
                 continue
+            _notes(result.notes)
             for line in result.warnings:
                 click.echo(f"{profile}: warning: {line}", err=True)
             if result.reasons:
@@ -261,7 +300,16 @@ def init(directory: Path, ci_kind: str | None) -> None:
     default=None,
     help="Directory of regulation packs to check against.",
 )
-def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> None:
+@click.option(
+    "--shard",
+    default=None,
+    callback=lambda _ctx, _param, value: _parse_shard(value),
+    metavar="K/N",
+    help="Check only shard K of N (for CI matrix jobs); the shards' --json reports merge.",
+)
+def check(
+    profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None, shard: tuple[int, int] | None
+) -> None:
     """Say which issued policies are stale and why, without rendering anything.
 
     Exits 0 when every policy is current and 1 when any is stale. With no PROFILE,
@@ -274,8 +322,14 @@ def check(profiles: tuple[Path, ...], as_json: bool, pack_dir: Path | None) -> N
     """
     from ._check import check_policies, report_json, report_text  # noqa: PLC0415
 
+    notes: list[str] = []
     warnings: list[str] = []
-    results = check_policies(list(profiles), pack_dir=pack_dir, warnings=warnings)
+    try:
+        results = check_policies(
+            list(profiles), pack_dir=pack_dir, warnings=warnings, notes=notes, shard=shard
+        )
+    finally:
+        _notes(notes)
     for line in warnings:
         click.echo(f"warning: {line}", err=True)
     click.echo(report_json(results, warnings) if as_json else report_text(results), nl=False)
@@ -302,7 +356,12 @@ def diff(profile: Path, from_version: int, to_version: int | None) -> None:
     """
     from ._check import version_diff  # noqa: PLC0415
 
-    click.echo(version_diff(profile, from_version, to_version), nl=False)
+    notes: list[str] = []
+    try:
+        text = version_diff(profile, from_version, to_version, notes)
+    finally:
+        _notes(notes)
+    click.echo(text, nl=False)
 
 
 @cli.command()
