@@ -490,7 +490,7 @@ def test_f7_unreadable_profile_is_exit_3_in_build_and_check(
     assert "cannot read file: Permission denied" in _one_line(err)
     code, err = _cli(capsys, "check")
     assert code == ExitCode.INPUT_FILE
-    assert "cannot read profile: Permission denied" in _one_line(err)
+    assert "p.yaml: cannot read file: Permission denied" in _one_line(err)
 
 
 @pytest.mark.parametrize(
