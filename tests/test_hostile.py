@@ -17,6 +17,7 @@ HOSTILE_NAMES = [
     "{{ 7*7 }} Clinic",
     "{% include '/etc/passwd' %}",
     "<script>alert(1)</script>",
+    "<img src=x onerror=alert(2)> &amp; ~~x~~",
     "**bold** | pipe # heading [link](http://x) _u_ `c`",
     "- list start",
     "1986. Founded",
@@ -32,6 +33,8 @@ def test_hostile_names_appear_literally_everywhere(tmp_path: Path, name: str) ->
     assert html.escape(name, quote=False) in markdown_html
     assert "<script>alert" not in markdown_html
     assert "49 Clinic" not in markdown_html and "root:" not in markdown_html
+    markdown = result.outputs["md"].read_text()
+    assert "<script" not in markdown and "<img" not in markdown  # literal Markdown (issue 14)
     with zipfile.ZipFile(result.outputs["docx"]) as archive:
         document = archive.read("word/document.xml").decode()
     assert html.escape(name, quote=False) in document

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import random
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -172,3 +176,198 @@ def test_concurrent_builds_keep_the_lock_whole(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stdout
     assert (ws / "policies" / "smile-dental.docx").exists()
+
+
+# --------------------------------------------------------------------------- hostile-input fuzz
+# Issue 14: branding paths, dates, large integers and YAML depth, written into the profile
+# as raw YAML text (so the YAML reader sees them, not only the schema). Every case must end
+# in a clean exit: 0, or a documented code with "error: " lines and no traceback.
+# A short run is part of the suite; SMPOLICY_FUZZ_SECONDS=600 runs it for ten minutes and
+# SMPOLICY_FUZZ_REPORT=FILE writes the number of cases and exit codes seen.
+
+_FUZZ_BASE = """schema_version: 1
+organization:
+  name: Fuzz Hospital
+  type: hospital
+  jurisdictions: [US]
+  workforce_size: {workforce_size}
+platforms: [facebook]
+risk_appetite: balanced
+contacts:
+  policy_owner: {{title: Owner, email: owner@fuzz.example}}
+  privacy_officer: {{title: Privacy Officer, email: privacy@fuzz.example}}
+  communications_lead: {{title: Comms Lead, email: comms@fuzz.example}}
+policy:
+  number: FZ-1
+  effective_date: {effective_date}
+  review_cycle_months: {review_cycle_months}
+  approved_by: {{name: Pat Example, title: Chief Executive Officer}}
+branding:
+  logo: {logo}
+  reference_doc: {reference_doc}
+"""
+
+_PATH_CHARS = st.characters(codec="utf-8", exclude_characters="\n\r")
+_special_paths = st.sampled_from(
+    [
+        "logo.png",
+        "sub/logo.png",
+        "/dev/zero",
+        "/dev/null",
+        "/etc/hostname",
+        "../outside.png",
+        "fifo.png",
+        "link-out.png",
+        "loop.png",
+        "sub",
+        ".",
+        "",
+        "x" * 5000,
+        "../" * 300 + "etc/passwd",
+    ]
+)
+_path_text = st.text(_PATH_CHARS, max_size=60) | _special_paths
+# Quoted with every character escaped, or written plain (then YAML may read a number,
+# a date, a list or an error): both reach the reader.
+_path_yaml = _path_text.map(lambda s: '"' + s.encode("unicode_escape").decode() + '"') | (
+    _path_text.filter(lambda s: "\n" not in s).map(lambda s: s or "''")
+)
+
+
+def _date_text(year: int, month: int, day: int, sep: str) -> str:
+    return f"{year:04d}{sep}{month:02d}{sep}{day:02d}"
+
+
+_dates = (
+    st.builds(
+        _date_text,
+        st.integers(0, 99_999),
+        st.integers(0, 14),
+        st.integers(0, 33),
+        st.sampled_from(["-", "-", "/", ""]),
+    )
+    | st.sampled_from(["2026-02-30", "9999-12-31", "0001-01-01", "2026-12-01 10:00:00", "true"])
+    | st.integers().map(str)
+    | st.text(_PATH_CHARS, max_size=20).map(
+        lambda s: '"' + s.encode("unicode_escape").decode() + '"'
+    )
+)
+_big_ints = st.builds(
+    lambda sign, prefix, digits: f"{sign}{prefix}{digits}",
+    st.sampled_from(["", "-", "+"]),
+    st.sampled_from(["", "", "0x", "0o", "0b"]),
+    st.integers(1, 6000).map(lambda n: "1" * n),
+) | st.sampled_from(["true", "1.5", ".inf", ".nan", "1e400", "0", "-1", "100", "12"])
+
+
+def _deep(depth: int, style: str) -> str:
+    if style == "flow-list":
+        return "a: " + "[" * depth + "]" * depth + "\n"
+    if style == "flow-map":
+        return "a: " + "{a: " * depth + "1" + "}" * depth + "\n"
+    if style == "block-list":
+        return "a:\n  " + "- " * depth + "x\n"
+    return "".join("  " * i + f"k{i}:\n" for i in range(min(depth, 400))) + "  " * 400 + "v: 1\n"
+
+
+_FUZZ_COUNTS: dict[str, int] = {}
+
+
+def _fuzz_folder(root: Path) -> Path:
+    folder = root / "profiles"
+    (folder / "sub").mkdir(parents=True)
+    png = b"\x89PNG\r\n\x1a\n" + bytes(64)
+    (folder / "logo.png").write_bytes(png)
+    (folder / "sub" / "logo.png").write_bytes(png)
+    (root / "outside.png").write_bytes(png)
+    os.mkfifo(folder / "fifo.png")
+    (folder / "link-out.png").symlink_to(root / "outside.png")
+    (folder / "loop.png").symlink_to(folder / "loop.png")
+    return folder
+
+
+def _fuzz_case(text: str) -> None:
+    with tempfile.TemporaryDirectory() as temp:
+        folder = _fuzz_folder(Path(temp))
+        profile = folder / "fuzz.yaml"
+        profile.write_text(text, encoding="utf-8", errors="surrogateescape")
+        err = io.StringIO()
+        started = time.monotonic()
+        with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+            try:
+                main(["build", str(profile), "--out", str(Path(temp) / "out"), "--format", "md"])
+            except SystemExit as exc:
+                code = exc.code
+            else:  # pragma: no cover - main always exits
+                code = "no exit"
+        elapsed = time.monotonic() - started
+    shown = err.getvalue()
+    _FUZZ_COUNTS[str(code)] = _FUZZ_COUNTS.get(str(code), 0) + 1
+    assert code in DOCUMENTED, (code, shown[-2000:])
+    assert "Traceback" not in shown, shown[-2000:]
+    if code != 0:
+        lines = shown.strip().splitlines()
+        assert lines and all(line.startswith("error: ") for line in lines), shown[-2000:]
+    # Generous: catches a hang (a pipe read, an endless loop), not a slow shared machine.
+    assert elapsed < 120, (elapsed, text[:200])
+
+
+_FUZZ_EXAMPLES = int(os.environ.get("SMPOLICY_FUZZ_EXAMPLES", "25"))
+
+
+@settings(
+    max_examples=_FUZZ_EXAMPLES,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(
+    which=st.sampled_from(["logo", "reference_doc", "effective_date", "ints", "depth", "mixed"]),
+    path=_path_yaml,
+    date=_dates,
+    number=_big_ints,
+    depth=st.integers(1, 120_000),
+    style=st.sampled_from(["flow-list", "flow-map", "block-list", "block-map"]),
+)
+def _fuzz_hostile_profile(
+    which: str, path: str, date: str, number: str, depth: int, style: str
+) -> None:
+    values = {
+        "workforce_size": "100",
+        "effective_date": "2026-12-01",
+        "review_cycle_months": "12",
+        "logo": "logo.png",
+        "reference_doc": "null",
+    }
+    if which in ("logo", "mixed"):
+        values["logo"] = path
+    if which == "reference_doc":
+        values["reference_doc"] = path
+    if which in ("effective_date", "mixed"):
+        values["effective_date"] = date
+    if which in ("ints", "mixed"):
+        values["workforce_size" if depth % 2 else "review_cycle_months"] = number
+    text = _FUZZ_BASE.format(**values)
+    if which == "depth":
+        text = _deep(depth, style) if depth % 3 else text + "extra:\n  " + _deep(depth, style)
+    _fuzz_case(text)
+
+
+def test_fuzz_hostile_profiles_exit_cleanly() -> None:
+    """Runs the fuzz once (suite) or repeatedly until SMPOLICY_FUZZ_SECONDS have passed."""
+    seconds = float(os.environ.get("SMPOLICY_FUZZ_SECONDS", "0"))
+    finish = time.monotonic() + seconds
+    _FUZZ_COUNTS.clear()
+    rounds = 0
+    while True:
+        _fuzz_hostile_profile()
+        rounds += 1
+        if time.monotonic() >= finish:
+            break
+    cases = sum(_FUZZ_COUNTS.values())
+    assert cases >= _FUZZ_EXAMPLES * rounds // 2  # hypothesis ran the cases it was asked for
+    report = os.environ.get("SMPOLICY_FUZZ_REPORT")
+    if report:
+        Path(report).write_text(
+            f"rounds {rounds}, cases {cases}, exit codes {dict(sorted(_FUZZ_COUNTS.items()))}\n"
+        )

@@ -237,7 +237,8 @@ def resolve_style(profile: Profile, profile_path: Path, reference_doc: Path | No
     branding = profile.branding
     reference = reference_doc or (base / branding.reference_doc if branding.reference_doc else None)
     logo = base / branding.logo if branding.logo else None
-    return house_style(reference, logo, default_template_dir() / "styles" / "reference.docx")
+    default = default_template_dir() / "styles" / "reference.docx"
+    return house_style(reference, logo, default, root=base, named=reference_doc)
 
 
 def write_formats(

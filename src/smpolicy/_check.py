@@ -12,9 +12,11 @@ from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
 from ._packset import current_pack_dir
 from ._paths import builtin_dir, output_stem
 from ._profile import load_profile
+from ._safeio import read_capped
 from ._shard import in_shard
 from ._templates import TemplatePack
 from ._workspace import Workspace, find_workspace, issue_date
+from ._yaml import MAX_BYTES
 from .errors import InputFileError, SmpolicyError
 
 
@@ -211,9 +213,11 @@ def check_policies(
             continue
         try:
             unchanged = bool(locked.profile_file_sha256) and (
-                sha256(path.read_bytes()).startswith(locked.profile_file_sha256)
+                sha256(read_capped(path, MAX_BYTES, what="profile")).startswith(
+                    locked.profile_file_sha256
+                )
             )
-        except OSError:
+        except InputFileError:
             unchanged = False  # load_profile says why in one line
         profile = None if unchanged else load_profile(path)
         reasons = staleness(

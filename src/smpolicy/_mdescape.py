@@ -14,10 +14,19 @@ from typing import Any
 from markupsafe import Markup
 
 # Characters that are markup anywhere in a line. Brackets are escaped, so parentheses and
-# '!' can never form a link or an image; raw HTML is switched off in the parser.
+# '!' can never form a link or an image.
 _INLINE = set("\\`*_{}[]|")
-# Only markup at the start of a line: lists, headings, block quotes.
-_LINE_START = set("-+#>")
+# Characters written as character references, because a backslash does not escape them in
+# every Markdown dialect: '<' and '>' would open raw HTML (live in MkDocs or on a Git host),
+# '&' an entity, '~' strikethrough and '$' maths on GitHub. smpolicy's own parser turns
+# exactly these references back into the characters (see _mdtree). '&' is written as a
+# reference only where it could start one ("AT&amp;T"), and '$' only where it could close
+# maths (not before a digit), so "Smith & Jones" and "$50,000" stay readable in the file.
+REFERENCES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "~": "&#126;", "$": "&#36;"}
+_REFERENCE_START = re.compile(r"#?[A-Za-z0-9]+;")
+# Only markup at the start of a line: lists, headings, setext underlines.
+_LINE_START = set("-+#")
+_LINE_START_REFERENCES = {"=": "&#61;"}
 
 
 class MdSafe(str):
@@ -33,16 +42,29 @@ def md_escape(value: object) -> MdSafe:
     text = re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", str(value))
     out = []
     for index, char in enumerate(text):
-        if char in _INLINE or (index == 0 and char in _LINE_START):
+        if char in REFERENCES and _needs_reference(text, index):
+            out.append(REFERENCES[char])
+        elif char in _INLINE or (index == 0 and char in _LINE_START):
             out.append("\\" + char)
+        elif index == 0 and char in _LINE_START_REFERENCES:
+            out.append(_LINE_START_REFERENCES[char])
         else:
             out.append(char)
     escaped = "".join(out)
-    # "1986. Founded" at the start of a line would become a numbered list.
-    head, dot, _rest = escaped.partition(".")
-    if dot and head.isdigit():
-        escaped = head + "\\." + escaped[len(head) + 1 :]
+    # "1986. Founded" or "1986) Founded" at the start of a line would become a numbered list.
+    head = escaped[: len(escaped) - len(escaped.lstrip("0123456789"))]
+    if head and escaped[len(head) : len(head) + 1] in (".", ")"):
+        escaped = head + "\\" + escaped[len(head) :]
     return MdSafe(escaped)
+
+
+def _needs_reference(text: str, index: int) -> bool:
+    char, following = text[index], text[index + 1 : index + 2]
+    if char == "&":
+        return _REFERENCE_START.match(text, index + 1) is not None
+    if char == "$":
+        return not following.isdigit()
+    return True
 
 
 def finalize(value: Any) -> Any:

@@ -7,7 +7,21 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 
 import markdown
+from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
+
+from ._mdescape import REFERENCES
+
+_DECODED = {reference: char for char, reference in REFERENCES.items()} | {"&#61;": "="}
+
+
+class _Reference(InlineProcessor):
+    """The character references md_escape writes (&lt; &amp; ...), read back as plain text."""
+
+    def handleMatch(  # type: ignore[override]
+        self, m: re.Match[str], data: str
+    ) -> tuple[str, int, int]:
+        return _DECODED[m.group(0)], m.start(0), m.end(0)
 
 
 class _Capture(Treeprocessor):
@@ -104,6 +118,8 @@ def _parser() -> tuple[markdown.Markdown, _Capture]:
     md.preprocessors.deregister("html_block")
     for name in ("html", "entity", "autolink", "automail"):
         md.inlinePatterns.deregister(name)
+    pattern = "|".join(re.escape(reference) for reference in _DECODED)
+    md.inlinePatterns.register(_Reference(pattern, md), "smpolicy-reference", 80)
     md.treeprocessors.register(_Classify(md), "smpolicy-classify", 30)
     capture = _Capture(md)
     md.treeprocessors.register(capture, "smpolicy-capture", -100)

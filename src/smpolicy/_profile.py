@@ -10,8 +10,11 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
+    StrictBool,
+    StrictInt,
     ValidationError,
     field_validator,
     model_validator,
@@ -25,6 +28,10 @@ CURRENT_SCHEMA_VERSION = 1
 SCHEMA_URL = "https://smpolicy.dev/schema/profile-v1.json"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ANY_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]")
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2999, 12, 31)
 
 
 def _no_control(value: str) -> str:
@@ -39,11 +46,71 @@ def _no_control(value: str) -> str:
     return value.strip()
 
 
+def _one_line(value: str) -> str:
+    """A name or title: one line, so no line break, tab or other control character at all."""
+    match = _ANY_CONTROL.search(value.strip())
+    if match:
+        raise ValueError(
+            f"contains control character U+{ord(match.group()):04X} (a line break, tab or "
+            "invisible character); write it on one line"
+        )
+    return _no_control(value)
+
+
 Text = Annotated[str, AfterValidator(_no_control)]
-ShortText = Annotated[str, Field(max_length=200), AfterValidator(_no_control)]
+ShortText = Annotated[str, Field(max_length=200), AfterValidator(_one_line)]
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _strict_date(value: Any) -> Any:
+    """A date, or text written YYYY-MM-DD; never a number, a time or a boolean."""
+    if isinstance(value, dt.datetime):
+        raise ValueError(f"must be a date as YYYY-MM-DD without a time (got {value.isoformat()})")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError as exc:
+            raise ValueError(f"{value} is not a date on the calendar ({exc})") from None
+    raise ValueError(f"must be a date as YYYY-MM-DD, e.g. 2026-12-01 (got {_shown(value)})")
+
+
+def _date_in_range(value: dt.date) -> dt.date:
+    if not EARLIEST_DATE <= value <= LATEST_DATE:
+        raise ValueError(
+            f"{value.isoformat()} is outside the years {EARLIEST_DATE.year} to "
+            f"{LATEST_DATE.year}; check the year"
+        )
+    return value
+
+
+StrictDate = Annotated[dt.date, BeforeValidator(_strict_date), AfterValidator(_date_in_range)]
+
+
+def _path_text(value: str) -> str:
+    match = _ANY_CONTROL.search(value)
+    if match:
+        raise ValueError(
+            f"contains control character U+{ord(match.group()):04X}, which a file name cannot "
+            "hold; remove it"
+        )
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+PathText = Annotated[str, Field(max_length=1024), AfterValidator(_path_text)]
 
 
 def _email(value: str) -> str:
+    match = _ANY_CONTROL.search(value)
+    if match:
+        raise ValueError(f"contains control character U+{ord(match.group()):04X}; remove it")
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address like name@example.org")
     return value
@@ -81,22 +148,24 @@ class Organization(_Model):
         description="Where it operates: ISO 3166-1 or 3166-2 codes (US, US-CA, GB, CA-ON, AU) "
         "or EU. A subdivision implies its country.",
     )
-    public_sector: bool = Field(
+    public_sector: StrictBool = Field(
         default=False, description="A government body or publicly owned organization."
     )
-    workforce_size: int = Field(ge=1, le=10_000_000, description="Approximate headcount.")
-    unionized: bool = Field(default=False, description="Some staff are represented by a union.")
+    workforce_size: StrictInt = Field(ge=1, le=10_000_000, description="Approximate headcount.")
+    unionized: StrictBool = Field(
+        default=False, description="Some staff are represented by a union."
+    )
     hipaa_status: Literal["covered_entity", "business_associate", "neither"] | None = Field(
         default=None,
         description="United States only: whether HIPAA binds the organization as a covered "
         "entity or a business associate. Unset: a manufacturer is 'neither', others are "
         "'covered_entity'.",
     )
-    for_profit: bool | None = Field(
+    for_profit: StrictBool | None = Field(
         default=None,
         description="Run for profit. Unset: public bodies and health nonprofits are not.",
     )
-    hhs_funding: bool | None = Field(
+    hhs_funding: StrictBool | None = Field(
         default=None,
         description="United States only: receives federal financial assistance from HHS "
         "(Medicaid, grants). Unset: yes for hospitals, academic medical centers, long-term care "
@@ -133,19 +202,19 @@ class OfficialAccounts(_Model):
     agency_name: ShortText | None = Field(
         default=None, description="Name of the outside agency, when one posts for you."
     )
-    after_hours_monitoring: bool = Field(
+    after_hours_monitoring: StrictBool = Field(
         default=False, description="Accounts are watched outside business hours."
     )
-    moderates_comments: bool = Field(
+    moderates_comments: StrictBool = Field(
         default=True, description="Comments on official accounts are moderated."
     )
-    uses_paid_advertising: bool = Field(
+    uses_paid_advertising: StrictBool = Field(
         default=True, description="Paid or boosted posts and ad targeting are used."
     )
-    features_patient_stories: bool = Field(
+    features_patient_stories: StrictBool = Field(
         default=True, description="Patient stories, photos or testimonials are published."
     )
-    works_with_influencers: bool = Field(
+    works_with_influencers: StrictBool = Field(
         default=False, description="Creators or influencers are paid or given products to post."
     )
 
@@ -177,12 +246,15 @@ class Contacts(_Model):
 class Branding(_Model):
     """House style for the DOCX."""
 
-    reference_doc: str | None = Field(
-        default=None, description="Path (relative to the profile) of a .docx whose styles to use."
-    )
-    logo: str | None = Field(
+    reference_doc: PathText | None = Field(
         default=None,
-        description="Path (relative to the profile) of a PNG logo for the DOCX header.",
+        description="Path (relative to the profile, inside its folder) of a .docx whose styles "
+        "to use.",
+    )
+    logo: PathText | None = Field(
+        default=None,
+        description="Path (relative to the profile, inside its folder) of a PNG logo for the "
+        "DOCX header.",
     )
 
 
@@ -194,8 +266,8 @@ class PolicyMeta(_Model):
         description="Policy number, e.g. COM-012 (letters, digits, . _ / -).",
     )
     title: ShortText = Field(default="Social Media Policy", description="Document title.")
-    effective_date: dt.date = Field(description="Date the policy takes effect (YYYY-MM-DD).")
-    review_cycle_months: int = Field(
+    effective_date: StrictDate = Field(description="Date the policy takes effect (YYYY-MM-DD).")
+    review_cycle_months: StrictInt = Field(
         default=12, ge=1, le=60, description="Months between scheduled reviews."
     )
     approved_by: Approver = Field(description="Who approved this policy (name and title).")
@@ -241,6 +313,11 @@ class Profile(_Model):
         month = start.month - 1 + self.policy.review_cycle_months
         year, month = start.year + month // 12, month % 12 + 1
         day = min(start.day, 28 if month == 2 else 30 if month in (4, 6, 9, 11) else 31)
+        if year > dt.MAXYEAR:
+            raise ProfileError(
+                f"policy.review_cycle_months: the next review after {start.isoformat()} would "
+                f"fall after the year {dt.MAXYEAR}; check the dates"
+            )
         return dt.date(year, month, day)
 
 
@@ -282,9 +359,18 @@ def format_validation_error(
             msg = f"{msg} (got {got})"
         elif err["type"] == "missing":
             msg = "required field is missing"
+        elif err["type"] == "int_type":
+            msg = f"must be a whole number such as 250 (got {_shown(err['input'])})"
+        elif err["type"] == "bool_type":
+            msg = f"must be true or false (got {_shown(err['input'])})"
         msg = msg.removeprefix("Value error, ")
-        lines.append(f"{source}: {loc}: {msg}")
+        lines.append(_printable(f"{source}: {loc}: {msg}"))
     return "\n".join(lines)
+
+
+def _printable(line: str) -> str:
+    """``line`` with control characters shown as escapes, so one problem stays one line."""
+    return _ANY_CONTROL.sub(lambda m: repr(m.group())[1:-1], line)
 
 
 def migrate(data: dict[str, Any], source: str) -> dict[str, Any]:

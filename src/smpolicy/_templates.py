@@ -1,8 +1,16 @@
-"""Template packs and the sandboxed Jinja environment that renders them to Markdown."""
+"""Template packs and the sandboxed Jinja environment that renders them to Markdown.
+
+A pack a user brings is untrusted: every file it holds must be a regular file inside
+the pack (a symbolic link out of it, to a file or a folder, is refused when the pack
+is loaded and again when a template is read), and rendering runs under the limits of
+:mod:`smpolicy._sandbox`.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,6 +27,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import jinja2
 
 ENTRY_TEMPLATE = "policy.md.j2"
+MAX_TEMPLATE_BYTES = 1024 * 1024
+"""Largest single file in a template pack."""
+_CHECKED: set[Path] = set()
 _PACK_INFO: dict[tuple[Path, int], PackInfo] = {}
 _FINGERPRINTS: dict[tuple[str, Path, Path | None], str | dict[str, str]] = {}
 _ENVIRONMENTS: dict[tuple[Path, Path | None], jinja2.Environment] = {}
@@ -57,6 +68,9 @@ class TemplatePack:
     @classmethod
     def load(cls, root: Path, overlay: Path | None = None) -> TemplatePack:
         """Load the pack at ``root``; ``overlay`` holds user templates that override files."""
+        if overlay is not None and overlay.is_dir():
+            check_pack_files(overlay)
+        check_pack_files(root)
         meta = root / "pack.yaml"
         if not meta.is_file():
             raise TemplateError(f"{meta}: template pack has no pack.yaml")
@@ -122,12 +136,13 @@ class TemplatePack:
 
     def _new_environment(self) -> jinja2.Environment:
         import jinja2  # noqa: PLC0415 - imported on first render: check and --help stay fast
-        from jinja2.sandbox import ImmutableSandboxedEnvironment  # noqa: PLC0415
+
+        from ._sandbox import GuardedSandbox  # noqa: PLC0415
 
         search = [str(self.overlay)] if self.overlay else []
         search.append(str(self.root))
-        return ImmutableSandboxedEnvironment(
-            loader=jinja2.FileSystemLoader(search, followlinks=False),
+        return GuardedSandbox(
+            loader=_confined_loader(search),
             undefined=jinja2.StrictUndefined,
             autoescape=False,
             finalize=finalize,
@@ -139,13 +154,83 @@ class TemplatePack:
         )
 
 
+def check_pack_files(base: Path) -> None:
+    """Refuse a pack holding a link that leads outside it, a device or pipe, or a huge file.
+
+    Walks without following links; each link (to a file or a folder) must resolve inside
+    ``base``. Memoized per folder for the life of the process.
+    """
+    if base in _CHECKED:
+        return
+    try:
+        real_base = base.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise TemplateError(f"{base}: template directory not found") from None
+    for folder, dirs, files in os.walk(base, followlinks=False):
+        for name in sorted((*dirs, *files)):
+            path = Path(folder) / name
+            try:
+                info = path.lstat()
+                if stat.S_ISLNK(info.st_mode):
+                    target = path.resolve(strict=True)
+                    if not target.is_relative_to(real_base):
+                        raise TemplateError(
+                            f"{path}: symbolic link leads outside the template pack {base}; "
+                            "copy the file into the pack instead"
+                        )
+                    info = target.stat()
+            except (OSError, RuntimeError) as exc:
+                raise TemplateError(f"{path}: cannot read template pack file ({exc})") from None
+            if stat.S_ISDIR(info.st_mode):
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                raise TemplateError(
+                    f"{path}: not a regular file (a device, pipe or socket); "
+                    "a template pack holds only files and folders"
+                )
+            if info.st_size > MAX_TEMPLATE_BYTES:
+                raise TemplateError(
+                    f"{path}: larger than the {MAX_TEMPLATE_BYTES // 1024} KiB limit "
+                    "for a template pack file"
+                )
+    _CHECKED.add(base)
+
+
+def _confined_loader_class() -> type[jinja2.FileSystemLoader]:
+    import jinja2  # noqa: PLC0415
+
+    class ConfinedLoader(jinja2.FileSystemLoader):
+        """A file loader that refuses a template whose real path leaves its search folder."""
+
+        def get_source(
+            self, environment: jinja2.Environment, template: str
+        ) -> tuple[str, str, Any]:
+            source, filename, uptodate = super().get_source(environment, template)
+            real = Path(filename).resolve()
+            if not any(real.is_relative_to(Path(p).resolve()) for p in self.searchpath):
+                raise TemplateError(
+                    f"{filename}: symbolic link leads outside the template pack; "
+                    "copy the file into the pack instead"
+                )
+            if len(source) > MAX_TEMPLATE_BYTES:
+                raise TemplateError(f"{filename}: template larger than the 1 MiB limit")
+            return source, filename, uptodate
+
+    return ConfinedLoader
+
+
+def _confined_loader(search: list[str]) -> jinja2.FileSystemLoader:
+    return _confined_loader_class()(search, followlinks=False)
+
+
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by Jinja on name and source checksum)."""
     import jinja2  # noqa: PLC0415
 
     from ._cache import cache_path  # noqa: PLC0415
 
-    directory = cache_path("jinja", "")
+    # Versioned: the guarded code generator compiles differently from plain Jinja.
+    directory = cache_path("jinja-guarded-1", "")
     if directory is None:
         return None
     try:
@@ -160,8 +245,19 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     import jinja2  # noqa: PLC0415
     from jinja2.exceptions import SecurityError  # noqa: PLC0415
 
+    from ._sandbox import RenderLimit, render_limited  # noqa: PLC0415
+
     try:
-        return env.get_template(name).render(context)
+        return render_limited(env.get_template(name), context)
+    except RenderLimit as exc:
+        raise TemplateError(f"{_where(exc)}template stopped: {exc}") from None
+    except RecursionError as exc:
+        raise TemplateError(
+            f"{_where(exc)}template stopped: includes or calls nested too deeply "
+            "(a template probably includes itself)"
+        ) from None
+    except MemoryError:
+        raise TemplateError("template stopped: rendering ran out of memory") from None
     except jinja2.TemplateNotFound as exc:
         raise TemplateError(f"template not found: {exc.name}") from None
     except jinja2.TemplateSyntaxError as exc:
@@ -176,8 +272,9 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
         raise TemplateError(f"{_where(exc)}template error: {exc}") from None
     except TemplateError:
         raise
-    except (TypeError, ValueError, KeyError, AttributeError) as exc:
-        raise TemplateError(f"{_where(exc)}template failed: {exc}") from None
+    except (TypeError, ValueError, KeyError, AttributeError, ArithmeticError, IndexError) as exc:
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise TemplateError(f"{_where(exc)}template failed: {message[:300]}") from None
 
 
 def _where(exc: BaseException) -> str:

@@ -173,6 +173,12 @@ def clean(question: Question, value: Any) -> Any:
             value = value.replace(",", "").replace("_", "")
             if not _WHOLE.match(value) and not (question.optional and not value):
                 raise ValueError("enter a whole number, e.g. 250")
+            if len(value) > 12:
+                raise ValueError(
+                    f"enter a whole number, e.g. 250 (this one has {len(value)} digits)"
+                )
+            if value:
+                value = int(value)
         if kind == "date" and value:
             if not _DATE.match(value):
                 raise ValueError("enter a date as YYYY-MM-DD, e.g. 2026-12-01")

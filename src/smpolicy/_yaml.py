@@ -1,8 +1,10 @@
 """Safe YAML reading and comment-preserving writing.
 
-Profiles are edited by hand and shared, so reading is defensive: a size limit,
-no object construction, duplicate keys rejected, aliases bounded (no "billion
-laughs"), and control characters reported by field before they reach a writer.
+Profiles are edited by hand and shared, so reading is defensive: a size limit
+enforced while reading (never trusting ``stat``), regular files only, no object
+construction, duplicate keys rejected, aliases bounded (no "billion laughs"),
+nesting depth bounded before anything is built, numbers bounded in size and
+impossible dates reported with their line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -18,12 +20,63 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MAX_BYTES = 1024 * 1024
 MAX_ALIASES = 50
+MAX_DEPTH = 50
+"""Deepest nesting of mappings and lists accepted (a profile needs five levels)."""
+MAX_INT_BITS = 256
+"""Largest integer accepted, in bits (about 77 decimal digits)."""
+
+_CONSTRUCTORS: dict[bool, type[Any]] = {}
+
+
+def _constructor(round_trip: bool) -> type[Any]:
+    """A constructor whose integers and timestamps fail as YAML errors with a line number."""
+    if round_trip in _CONSTRUCTORS:
+        return _CONSTRUCTORS[round_trip]
+    from ruamel.yaml.constructor import (  # noqa: PLC0415
+        ConstructorError,
+        RoundTripConstructor,
+        SafeConstructor,
+    )
+
+    base: type[Any] = RoundTripConstructor if round_trip else SafeConstructor
+
+    def construct_int(self: Any, node: Any) -> Any:
+        digits = sum(c.isalnum() for c in str(node.value))
+        if digits > 100:
+            raise ConstructorError(
+                problem=f"a number with {digits} digits is too large; write a smaller number",
+                problem_mark=node.start_mark,
+            )
+        value = base.construct_yaml_int(self, node)
+        if isinstance(value, int) and value.bit_length() > MAX_INT_BITS:
+            raise ConstructorError(
+                problem="the number is too large; write a smaller number",
+                problem_mark=node.start_mark,
+            )
+        return value
+
+    def construct_timestamp(self: Any, node: Any, values: Any = None) -> Any:
+        try:
+            return base.construct_yaml_timestamp(self, node, values)
+        except (ValueError, OverflowError) as exc:
+            raise ConstructorError(
+                problem=f"{node.value} is not a date on the calendar ({exc}); "
+                "write a real date as YYYY-MM-DD",
+                problem_mark=node.start_mark,
+            ) from None
+
+    cls: Any = type(f"Checked{base.__name__}", (base,), {})
+    cls.add_constructor("tag:yaml.org,2002:int", construct_int)
+    cls.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
+    _CONSTRUCTORS[round_trip] = cls
+    return _CONSTRUCTORS[round_trip]
 
 
 def _yaml(*, round_trip: bool) -> YAML:
     from ruamel.yaml import YAML  # noqa: PLC0415 - imported on first use: keeps start-up fast
 
     yaml = YAML(typ="rt" if round_trip else "safe", pure=True)
+    yaml.Constructor = _constructor(round_trip)
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -33,34 +86,38 @@ def _yaml(*, round_trip: bool) -> YAML:
 
 def read_text(path: Path) -> str:
     """Read a UTF-8 text file of at most ``MAX_BYTES``, as a user error when that fails."""
+    from ._safeio import read_capped  # noqa: PLC0415
+
+    data = read_capped(path, MAX_BYTES, what="file")
     try:
-        size = path.stat().st_size
-    except FileNotFoundError:
-        raise InputFileError(f"{path}: file not found") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
-    if path.is_dir():
-        raise InputFileError(f"{path}: is a directory, expected a YAML file")
-    if size > MAX_BYTES:
-        raise InputFileError(
-            f"{path}: file is {size} bytes, larger than the {MAX_BYTES}-byte limit for YAML input"
-        )
-    try:
-        return path.read_text(encoding="utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise InputFileError(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def _count_aliases(text: str, path: Path) -> None:
-    from ruamel.yaml.events import AliasEvent  # noqa: PLC0415
+def _check_structure(text: str, path: Path) -> None:
+    """Refuse too many aliases or too deep nesting from the event stream, before building."""
+    from ruamel.yaml.events import (  # noqa: PLC0415
+        AliasEvent,
+        CollectionEndEvent,
+        CollectionStartEvent,
+    )
 
-    count = 0
+    aliases = depth = 0
     for event in _yaml(round_trip=False).parse(io.StringIO(text)):
-        if isinstance(event, AliasEvent):
-            count += 1
-            if count > MAX_ALIASES:
+        if isinstance(event, CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                mark = event.start_mark
+                raise InputFileError(
+                    f"{path}: line {mark.line + 1}, column {mark.column + 1}: nested more than "
+                    f"{MAX_DEPTH} levels deep; a profile needs only a few levels"
+                )
+        elif isinstance(event, CollectionEndEvent):
+            depth -= 1
+        elif isinstance(event, AliasEvent):
+            aliases += 1
+            if aliases > MAX_ALIASES:
                 raise InputFileError(
                     f"{path}: more than {MAX_ALIASES} YAML aliases; "
                     "write the values out instead of referencing anchors"
@@ -73,7 +130,7 @@ def load_yaml(path: Path, *, round_trip: bool = False) -> Any:
 
     text = read_text(path)
     try:
-        _count_aliases(text, path)
+        _check_structure(text, path)
         data = _yaml(round_trip=round_trip).load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
