@@ -176,7 +176,8 @@ def _read_json(path: Path) -> Any:
 def _first_problem(source: str, exc: ValidationError) -> str:
     error = exc.errors()[0]
     where = ".".join(str(p) for p in error["loc"]) or "(top level)"
-    return f"{source}: {where}: {error['msg']}"
+    line = f"{source}: {where}: {error['msg']}"
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in line)  # one line
 
 
 def validate_record(data: Any, source: str) -> LockedPolicy:
