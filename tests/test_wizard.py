@@ -558,6 +558,7 @@ FIRST_HALF = [
     ("paid or boosted posts", ENTER),
     ("creators or influencers", ENTER),
     ("moderate comments", ENTER),
+    ("How does HIPAA bind the organization?", ENTER),
     ("Policy owner: job title", "Chief Communications Officer" + ENTER),
     ("Policy owner: person's name", ENTER),
 ]
@@ -657,3 +658,33 @@ def test_removing_a_key_keeps_the_comment_that_introduced_the_next_one(tmp_path:
         "contacts:\n"
         "  policy_owner: {title: Owner, email: o@x.example}\n"
     )
+
+
+def test_answers_the_law_turns_on_are_asked_only_where_they_matter(drive, tmp_path: Path) -> None:
+    maker = dict(NEW_MANUFACTURER)
+    maker["organization.hipaa_status"] = choose("neither")
+    target = tmp_path / "maker.yaml"
+    _, terminal = drive(target, maker)
+    assert load_profile(target).organization.hipaa_status == "neither"
+    assert "organization.care_setting" not in terminal.asked
+    assert "organization.practice_type" not in terminal.asked
+
+    home = dict(NEW_MANUFACTURER)
+    home["organization.type"] = choose("long_term_care")
+    home["organization.jurisdictions"] = check("GB")
+    home["organization.care_setting"] = choose("nursing_facility")
+    target = tmp_path / "home.yaml"
+    _, terminal = drive(target, home)
+    profile = load_profile(target)
+    assert profile.organization.care_setting == "nursing_facility"
+    assert "organization.hipaa_status" not in terminal.asked  # HIPAA binds only in the US
+    assert profile.organization.hipaa_status is None
+
+    clinic = dict(NEW_MANUFACTURER)
+    clinic["organization.type"] = choose("clinic")
+    clinic["organization.practice_type"] = choose("primary_care")
+    target = tmp_path / "clinic.yaml"
+    _, terminal = drive(target, clinic)
+    assert load_profile(target).organization.practice_type == "primary_care"
+    assert "organization.hipaa_status" in terminal.asked  # US: left at the usual answer
+    assert load_profile(target).organization.hipaa_status is None

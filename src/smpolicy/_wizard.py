@@ -159,6 +159,8 @@ def clean(question: Question, value: Any) -> Any:
     schema's own field constraints do the checking wherever they exist.
     """
     kind = question.kind
+    if question.optional and value is None and kind not in ("confirm", "presence"):
+        return None  # an optional answer left blank (in a draft or a profile)
     if kind in ("confirm", "presence"):
         return _yes_no(value)
     if kind == "select":
@@ -244,6 +246,11 @@ def _public(values: Values) -> bool:
     return values.get("organization.public_sector") is True or _is(
         values, "organization.type", "public_health"
     )
+
+
+def _in_us(values: Values) -> bool:
+    """The organization works in the United States (or one of its states)."""
+    return any(str(j).split("-")[0] == "US" for j in values.get("organization.jurisdictions") or [])
 
 
 def _trains_learners(values: Values) -> bool:
@@ -432,6 +439,58 @@ def build_questions(jurisdictions: Iterable[Option], appetites: Iterable[Option]
             "Adds community guidelines and how to hide, remove and report comments.",
             label="Moderates comments",
             when=lambda v: not _public(v),
+        ),
+        Question(
+            f"{org}.hipaa_status",
+            "special",
+            "How does HIPAA bind the organization?",
+            "select",
+            "Covered entities (providers that bill electronically, health plans) and their "
+            "business associates have HIPAA's duties; a manufacturer is usually neither, and its "
+            "policy then leaves those duties out.",
+            label="HIPAA status",
+            choices=(
+                Option("", "The usual for this kind of organization"),
+                Option("covered_entity", "Covered entity"),
+                Option("business_associate", "Business associate"),
+                Option("neither", "Neither"),
+            ),
+            when=_in_us,
+            optional=True,
+        ),
+        Question(
+            f"{org}.care_setting",
+            "special",
+            "What kind of care setting is it?",
+            "select",
+            "Nursing facilities have their own rules on photos and recordings of residents; home "
+            "health agencies serve clients in their homes.",
+            label="Care setting",
+            choices=(
+                Option("", "Not one of these, or not sure"),
+                Option("nursing_facility", "Nursing facility (nursing home)"),
+                Option("assisted_living", "Assisted living"),
+                Option("home_health", "Home health agency"),
+                Option("residential_care", "Other residential care"),
+            ),
+            when=lambda v: _is(v, f"{org}.type", "long_term_care"),
+            optional=True,
+        ),
+        Question(
+            f"{org}.practice_type",
+            "special",
+            "Is it a primary-care (general) practice or a specialty practice?",
+            "select",
+            "A primary-care practice gets examples and roles of general practice (a lead GP "
+            "where the policy is for the United Kingdom).",
+            label="Practice type",
+            choices=(
+                Option("", "Not sure, or neither"),
+                Option("primary_care", "Primary care / general practice"),
+                Option("specialty", "Specialty practice"),
+            ),
+            when=lambda v: _is(v, f"{org}.type", "clinic"),
+            optional=True,
         ),
         Question(
             "notes.learners",
