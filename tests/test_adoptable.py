@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from smpolicy._build import render_policy
-from smpolicy._context import answer_conflicts
-from smpolicy._mdtree import parse_markdown
-from smpolicy._profile import Profile, load_profile, parse_profile
+from smpolicy.compose._context import answer_conflicts
+from smpolicy.profile._model import Profile, load_profile, parse_profile
+from smpolicy.render._mdtree import parse_markdown
 
 from .conftest import EXAMPLES, profile_data
 
@@ -396,8 +396,8 @@ def test_one_deadline_for_side_effects_seen_online(stem: str) -> None:
 
 
 def test_clauses_name_the_headings_the_policy_prints() -> None:
-    from smpolicy._context import clauses, people_words
     from smpolicy._types import TOPICS
+    from smpolicy.compose._context import clauses, people_words
 
     for stem in IDS:
         markdown = policy(stem)
@@ -437,7 +437,7 @@ def test_revision_history_names_the_sections_a_change_touches() -> None:
 
 @pytest.mark.parametrize("stem", ["smile-dental", "millbrook-gp-surgery", "lakeshore-academic"])
 def test_flowchart_roles_are_those_of_section_5(stem: str) -> None:
-    from smpolicy._context import effective_controls, misinformation_tiers
+    from smpolicy.compose._context import effective_controls, misinformation_tiers
 
     prof = profile(stem)
     rendered = render_policy(prof)

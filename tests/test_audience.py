@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from smpolicy._audience import PLATFORM_WORDS, headings
 from smpolicy._build import Rendered, render_policy
-from smpolicy._profile import load_profile
+from smpolicy.compose._audience import PLATFORM_WORDS, headings
+from smpolicy.profile._model import load_profile
 
 from .conftest import EXAMPLES
 

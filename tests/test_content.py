@@ -10,10 +10,10 @@ from functools import cache
 import pytest
 
 from smpolicy._build import default_pack_dir, render_policy
-from smpolicy._mdtree import parse_markdown
-from smpolicy._profile import parse_profile
-from smpolicy._regpack import available_jurisdictions, expand_jurisdictions, load_pack
 from smpolicy._types import ORG_TYPES, RISK_APPETITES
+from smpolicy.law._packs import available_jurisdictions, expand_jurisdictions, load_pack
+from smpolicy.profile._model import parse_profile
+from smpolicy.render._mdtree import parse_markdown
 
 from .conftest import profile_data
 
@@ -155,7 +155,7 @@ def test_unselected_platforms_are_not_discussed() -> None:
 
 def test_committed_examples_are_current() -> None:
     from smpolicy._build import output_stem
-    from smpolicy._profile import load_profile
+    from smpolicy.profile._model import load_profile
 
     root = __import__("pathlib").Path(__file__).resolve().parents[1]
     for path in sorted((root / "profiles" / "examples").glob("*.yaml")):

@@ -90,8 +90,8 @@ def test_generation_is_deterministic() -> None:
 
 
 def test_pack_reference_names_every_vocabulary_item() -> None:
-    from smpolicy._packmodel import EntryKind, EntryStatus, Terms
     from smpolicy._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, TOPICS
+    from smpolicy.law._model import EntryKind, EntryStatus, Terms
 
     page = _page("reference/regulation-packs.md")
     language = Terms.model_fields["language"].annotation
@@ -109,7 +109,7 @@ def test_pack_reference_names_every_vocabulary_item() -> None:
 
 
 def test_pack_reference_names_every_field() -> None:
-    from smpolicy._packmodel import ChangelogItem, PackEntry, RegulationPack, Source, Terms
+    from smpolicy.law._model import ChangelogItem, PackEntry, RegulationPack, Source, Terms
 
     page = _page("reference/regulation-packs.md")
     fields = [
@@ -124,7 +124,7 @@ def test_pack_reference_names_every_field() -> None:
 
 
 def test_workspace_reference_names_every_setting() -> None:
-    from smpolicy._workspace import WorkspaceConfig
+    from smpolicy.workspace._config import WorkspaceConfig
 
     page = _page("reference/workspace.md")
     missing = [key for key in WorkspaceConfig.model_fields if f"`{key}`" not in page]
@@ -132,7 +132,7 @@ def test_workspace_reference_names_every_setting() -> None:
 
 
 def test_workspace_reference_names_every_lock_key() -> None:
-    from smpolicy._lock import LockedPolicy
+    from smpolicy.workspace._lock import LockedPolicy
 
     page = _page("reference/workspace.md")
     missing = [key for key in LockedPolicy.model_fields if f"`{key}`" not in page]
@@ -154,7 +154,7 @@ def test_customise_wording_lists_every_template() -> None:
 
 
 def test_tutorial_profile_is_valid() -> None:
-    from smpolicy._profile import parse_profile
+    from smpolicy.profile._model import parse_profile
 
     page = _page("tutorial/first-policy.md")
     match = re.search(r'```yaml title="profiles/our-clinic.yaml"\n(.*?)```', page, re.S)
@@ -166,7 +166,7 @@ def test_tutorial_profile_is_valid() -> None:
 
 def test_tutorial_figure_to_edit_exists() -> None:
     from smpolicy._build import default_pack_dir
-    from smpolicy._regpack import load_pack
+    from smpolicy.law._packs import load_pack
 
     pack = load_pack(default_pack_dir() / "US.yaml")
     versions = [e for e in pack.entries if e.id == "us.hipaa.cmp"]

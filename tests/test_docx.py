@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from smpolicy._build import build_policy
-from smpolicy._docx import DocxMeta, DocxWriter
-from smpolicy._mdtree import parse_markdown
+from smpolicy.render._docx import DocxMeta, DocxWriter
+from smpolicy.render._mdtree import parse_markdown
 
 from .conftest import EXAMPLES
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 
 from smpolicy._build import build_policy
-from smpolicy._profile import load_profile
 from smpolicy._yaml import load_yaml
 from smpolicy.cli import main
 from smpolicy.errors import ExitCode, InputFileError, ProfileError, TemplateError
+from smpolicy.profile._model import load_profile
 
 from .conftest import profile_data, write_yaml
 
@@ -214,7 +214,7 @@ def test_f6_loops_over_lists_are_counted_too(tmp_path: Path) -> None:
 
 
 def test_f6_wall_time_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from smpolicy import _sandbox
+    from smpolicy.compose import _sandbox
 
     monkeypatch.setattr(_sandbox, "MAX_SECONDS", 0.0)
     overlay = _overlay(tmp_path, "{% for i in range(5000) %}{{ i }}{% endfor %}\n")
@@ -222,7 +222,7 @@ def test_f6_wall_time_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> No
 
 
 def test_f6_output_cap(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from smpolicy import _sandbox
+    from smpolicy.compose import _sandbox
 
     monkeypatch.setattr(_sandbox, "MAX_OUTPUT_CHARS", 50_000)
     overlay = _overlay(tmp_path, "{% for i in range(20000) %}{{ 'xxxxxxxxx' }}{% endfor %}\n")
@@ -244,7 +244,7 @@ def test_f6_cli_exit_code_and_one_line(tmp_path: Path, capsys) -> None:
 
 def test_f6_builtin_policy_renders_unchanged_under_the_limits(tmp_path: Path) -> None:
     """The limits leave room: the longest built-in policy renders with budget to spare."""
-    from smpolicy import _sandbox
+    from smpolicy.compose import _sandbox
 
     profile = write_yaml(tmp_path / "p.yaml", profile_data())
     result = build_policy(profile, tmp_path / "out", formats=("md",))
@@ -524,7 +524,7 @@ def test_f7_a_datetime_is_not_a_date(tmp_path: Path) -> None:
 
 def test_f7_wizard_prompt_answers_still_convert(tmp_path: Path) -> None:
     """The prompt gives text; the strict schema must still take '2,500' and '2026-12-01'."""
-    from smpolicy._wizard import clean, default_questions
+    from smpolicy.profile._wizard import clean, default_questions
 
     questions = {q.key: q for q in default_questions()}
     assert clean(questions["organization.workforce_size"], "2,500") == 2500
@@ -635,7 +635,7 @@ def test_f8_markup_characters_read_back_unchanged(tmp_path: Path, name: str) -> 
 
 
 def test_f8_readable_markdown_for_ordinary_punctuation() -> None:
-    from smpolicy._mdescape import md_escape
+    from smpolicy.compose._mdescape import md_escape
 
     assert md_escape("Smith & Jones") == "Smith & Jones"
     assert md_escape("fines up to $50,000") == "fines up to $50,000"

@@ -14,18 +14,18 @@ import pytest
 from click.testing import CliRunner
 
 from smpolicy._build import default_pack_dir, render_policy
-from smpolicy._packmodel import PackEntry
-from smpolicy._profile import load_profile
-from smpolicy._regpack import (
+from smpolicy._yaml import load_yaml
+from smpolicy.cli import cli
+from smpolicy.errors import PackError
+from smpolicy.law._model import PackEntry
+from smpolicy.law._packs import (
     _filled,
     applicant_from,
     available_jurisdictions,
     load_pack,
     select_facts,
 )
-from smpolicy._yaml import load_yaml
-from smpolicy.cli import cli
-from smpolicy.errors import PackError
+from smpolicy.profile._model import load_profile
 
 PACK_DIR = default_pack_dir()
 PACKS = available_jurisdictions(PACK_DIR)

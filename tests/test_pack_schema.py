@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from smpolicy._packmodel import PackEntry
-from smpolicy._regpack import applicant_from, select_facts
+from smpolicy.law._model import PackEntry
+from smpolicy.law._packs import applicant_from, select_facts
 
 from .conftest import write_yaml
 

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from smpolicy import _packset
 from smpolicy._build import default_pack_dir
 from smpolicy._paths import builtin_dir
 from smpolicy.cli import cli, main
 from smpolicy.errors import ExitCode, PackError
+from smpolicy.law import _packset
 
 from .conftest import EXAMPLES
 
@@ -184,7 +184,7 @@ def _overlay(root: Path, upstream: str | None = None) -> None:
 
 
 def test_overlay_replaces_one_entry_and_keeps_every_other(tmp_path: Path) -> None:
-    from smpolicy._regpack import select_facts
+    from smpolicy.law._packs import select_facts
 
     root = _workspace(tmp_path, "pack_overlays: [overlays]\nformats: [md]\n")
     _overlay(root)
@@ -215,8 +215,8 @@ def test_overlay_replaces_one_entry_and_keeps_every_other(tmp_path: Path) -> Non
 
 
 def test_overlay_shadowing_an_entry_changed_upstream_is_reported(tmp_path: Path) -> None:
-    from smpolicy._lock import entry_sha
-    from smpolicy._regpack import load_pack
+    from smpolicy.law._packs import load_pack
+    from smpolicy.workspace._lock import entry_sha
 
     upstream = _copy_packs(tmp_path / "upstream")
     pack = load_pack(upstream / "US.yaml")

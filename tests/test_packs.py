@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from smpolicy._build import default_pack_dir
-from smpolicy._regpack import available_jurisdictions, expand_jurisdictions, load_pack, select_facts
 from smpolicy.errors import PackError
+from smpolicy.law._packs import (
+    available_jurisdictions,
+    expand_jurisdictions,
+    load_pack,
+    select_facts,
+)
 
 from .conftest import write_yaml
 
@@ -108,7 +113,7 @@ def test_date_values_survive_the_pack_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A date in `values` is still a date when the pack is read back from the JSON cache."""
-    from smpolicy import _regpack
+    from smpolicy.law import _packs as _regpack
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     path = default_pack_dir() / "US.yaml"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from smpolicy._docx import DocxMeta, DocxWriter, Image
-from smpolicy._mdtree import parse_markdown
-from smpolicy._redline import changes_markdown, redline, text_diff
+from smpolicy.render._docx import DocxMeta, DocxWriter, Image
+from smpolicy.render._mdtree import parse_markdown
+from smpolicy.render._redline import changes_markdown, redline, text_diff
 
 from .conftest import EXAMPLES, ROOT
 from .test_docx import assert_schema_order

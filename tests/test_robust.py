@@ -18,9 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from smpolicy._txn import recover_all
 from smpolicy.cli import main
 from smpolicy.errors import ExitCode
+from smpolicy.workspace._txn import recover_all
 
 from .conftest import EXAMPLES, profile_data, write_yaml
 

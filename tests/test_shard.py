@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from smpolicy._shard import in_shard, parse_shard, shard_of
+from smpolicy.workspace._shard import in_shard, parse_shard, shard_of
 
 ROOT = Path(__file__).resolve().parents[1]
 

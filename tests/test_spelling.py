@@ -7,8 +7,8 @@ import re
 import pytest
 
 from smpolicy._build import render_policy
-from smpolicy._profile import parse_profile
-from smpolicy._spelling import respell, respell_word
+from smpolicy.compose._spelling import respell, respell_word
+from smpolicy.profile._model import parse_profile
 
 from .conftest import profile_data
 

@@ -27,10 +27,10 @@ from hypothesis import strategies as st
 from smpolicy import _fsutil
 from smpolicy._build import build_many, build_policy
 from smpolicy._fsutil import Manifest
-from smpolicy._lock import LockedPolicy, LockStore, validate_record
-from smpolicy._txn import recover_all
-from smpolicy._workspace import Workspace, find_workspace, init_workspace
 from smpolicy.errors import ExitCode, InputFileError, OutputError, SmpolicyError
+from smpolicy.workspace._config import Workspace, find_workspace, init_workspace
+from smpolicy.workspace._lock import LockedPolicy, LockStore, validate_record
+from smpolicy.workspace._txn import recover_all
 
 from .conftest import EXAMPLES, profile_data, write_yaml
 

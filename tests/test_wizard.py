@@ -16,13 +16,13 @@ from prompt_toolkit.input import create_pipe_input
 from prompt_toolkit.output import DummyOutput
 
 from smpolicy._build import default_pack_dir
-from smpolicy._profile import SCHEMA_URL, load_profile
-from smpolicy._profile_io import apply_updates
-from smpolicy._regpack import available_jurisdictions
 from smpolicy._types import ORG_TYPES, PLATFORMS
-from smpolicy._wizard import Question, QuestionaryTerminal, draft_path, run_wizard
 from smpolicy._yaml import dump_yaml
 from smpolicy.errors import ExitCode, InputFileError, ProfileError, UserAbort
+from smpolicy.law._packs import available_jurisdictions
+from smpolicy.profile._fileformat import apply_updates
+from smpolicy.profile._model import SCHEMA_URL, load_profile
+from smpolicy.profile._wizard import Question, QuestionaryTerminal, draft_path, run_wizard
 
 from .conftest import EXAMPLES, profile_data, write_yaml
 
@@ -498,8 +498,8 @@ def test_accepting_every_answer_leaves_an_example_unchanged(drive, tmp_path: Pat
 
 def test_every_example_survives_the_writer(tmp_path: Path) -> None:
     """What Enter at every prompt does, without the prompts: every answer given as it was."""
-    from smpolicy._profile_io import load_document, render, to_plain
-    from smpolicy._wizard import Answers, clean, default_questions, flatten
+    from smpolicy.profile._fileformat import load_document, render, to_plain
+    from smpolicy.profile._wizard import Answers, clean, default_questions, flatten
 
     questions = default_questions()
     for example in sorted(EXAMPLES.glob("*.yaml")):
@@ -631,7 +631,7 @@ def test_real_terminal_ctrl_c_then_resume(tmp_path: Path) -> None:
 
 
 def test_removing_a_key_keeps_the_comment_that_introduced_the_next_one(tmp_path: Path) -> None:
-    from smpolicy._profile_io import load_document, render
+    from smpolicy.profile._fileformat import load_document, render
 
     path = tmp_path / "p.yaml"
     path.write_text(

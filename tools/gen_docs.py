@@ -4,7 +4,7 @@ Writes, from the code alone:
 
 - ``docs/reference/cli.md``: every command of the click group ``smpolicy.cli.cli``, its help,
   its arguments and every option with its help;
-- ``docs/reference/profile.md``: every field of the profile (``smpolicy._profile.Profile``),
+- ``docs/reference/profile.md``: every field of the profile (``smpolicy.profile._model.Profile``),
   with its path, type, default, allowed values, limits and description;
 - ``docs/reference/controls.md``: every control of the built-in template pack
   (``templates/pack.yaml``) and its setting for each risk appetite;
@@ -287,7 +287,7 @@ class ObjectDoc:
 
 
 def _profile_schema() -> dict[str, Any]:
-    from smpolicy._profile import Profile  # noqa: PLC0415
+    from smpolicy.profile._model import Profile  # noqa: PLC0415
 
     schema: dict[str, Any] = Profile.model_json_schema(mode="validation")
     return schema
@@ -426,8 +426,8 @@ def _anchor(path: str) -> str:
 
 def render_profile() -> str:
     """docs/reference/profile.md."""
-    from smpolicy._profile import CURRENT_SCHEMA_VERSION, Profile  # noqa: PLC0415
     from smpolicy._types import ORG_TYPE_LABELS, PLATFORMS  # noqa: PLC0415
+    from smpolicy.profile._model import CURRENT_SCHEMA_VERSION, Profile  # noqa: PLC0415
 
     objects = profile_objects()
     forbid = Profile.model_config.get("extra") == "forbid"
@@ -511,8 +511,8 @@ def render_profile() -> str:
 def render_controls() -> str:
     """docs/reference/controls.md."""
     from smpolicy._build import default_template_dir  # noqa: PLC0415
-    from smpolicy._templates import TemplatePack  # noqa: PLC0415
     from smpolicy._types import RISK_APPETITES  # noqa: PLC0415
+    from smpolicy.compose._templates import TemplatePack  # noqa: PLC0415
 
     info = TemplatePack.load(default_template_dir()).info
     lines = [
@@ -536,8 +536,8 @@ def render_controls() -> str:
 
 
 def _render_size_bands(controls: dict[str, Any]) -> list[str]:
-    """The workforce size bands and the settings a band changes (from smpolicy._context)."""
-    from smpolicy._context import BAND_CONTROLS, SIZE_BANDS  # noqa: PLC0415
+    """The workforce size bands and the settings a band changes (from smpolicy.compose._context)."""
+    from smpolicy.compose._context import BAND_CONTROLS, SIZE_BANDS  # noqa: PLC0415
 
     lines = [
         "",
@@ -572,8 +572,8 @@ def _render_size_bands(controls: dict[str, Any]) -> list[str]:
 def render_examples() -> str:
     """docs/example-policies.md."""
     from smpolicy._build import output_stem  # noqa: PLC0415
-    from smpolicy._profile import load_profile  # noqa: PLC0415
     from smpolicy._types import ORG_TYPE_LABELS  # noqa: PLC0415
+    from smpolicy.profile._model import load_profile  # noqa: PLC0415
 
     lines = [
         GENERATED,

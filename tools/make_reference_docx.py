@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from smpolicy._docx import DocxMeta, DocxWriter
-from smpolicy._mdtree import parse_markdown
+from smpolicy.render._docx import DocxMeta, DocxWriter
+from smpolicy.render._mdtree import parse_markdown
 
 SAMPLE = """\
 # Policy title (Title) {: .title }

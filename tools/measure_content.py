@@ -11,9 +11,9 @@ import tempfile
 from pathlib import Path
 
 from smpolicy._build import build_policy, render_policy
-from smpolicy._mdtree import parse_markdown
-from smpolicy._pdf import docx_to_pdf, soffice
-from smpolicy._profile import load_profile, parse_profile
+from smpolicy.profile._model import load_profile, parse_profile
+from smpolicy.render._mdtree import parse_markdown
+from smpolicy.render._pdf import docx_to_pdf, soffice
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -17,18 +17,18 @@ __all__ = [
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._build import build_policy, render_policy
-    from ._profile import load_profile
+    from smpolicy._build import build_policy, render_policy
+    from smpolicy.profile._model import load_profile
 
 
 def __getattr__(name: str) -> Any:
     """Import the heavy modules only when their functions are first used."""
     if name in ("build_policy", "render_policy"):
-        from . import _build  # noqa: PLC0415
+        from smpolicy import _build  # noqa: PLC0415
 
         return getattr(_build, name)
     if name == "load_profile":
-        from . import _profile  # noqa: PLC0415
+        from smpolicy.profile import _model as _profile  # noqa: PLC0415
 
         return _profile.load_profile
     raise AttributeError(name)

@@ -1,5 +1,5 @@
 """``python -m smpolicy``."""
 
-from .cli import main
+from smpolicy.cli import main
 
 main()

@@ -13,23 +13,23 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__, _fsutil
-from ._context import answer_conflicts, build_context
-from ._docx import DocxMeta, DocxWriter, Image
-from ._flowchart import ALT_TEXT
-from ._fsutil import Manifest, confined, ensure_dir
-from ._html import render_html
-from ._mdtree import number_headings, parse_markdown, tidy_markdown
-from ._packmodel import PackEntry
-from ._paths import builtin_dir, output_stem
-from ._profile import Profile, load_profile
-from ._reference import HouseStyle
-from ._regpack import FactSet, applicant_from, select_facts
-from ._spelling import respell
-from ._templates import ENTRY_TEMPLATE, TemplatePack, render_template
-from ._txn import Transaction, writing
-from ._workspace import Workspace
-from .errors import InputFileError, OutputError, SmpolicyError
+from smpolicy import __version__, _fsutil
+from smpolicy._fsutil import Manifest, confined, ensure_dir
+from smpolicy._paths import builtin_dir, output_stem
+from smpolicy.compose._context import answer_conflicts, build_context
+from smpolicy.compose._spelling import respell
+from smpolicy.compose._templates import ENTRY_TEMPLATE, TemplatePack, render_template
+from smpolicy.errors import InputFileError, OutputError, SmpolicyError
+from smpolicy.law._model import PackEntry
+from smpolicy.law._packs import FactSet, applicant_from, select_facts
+from smpolicy.profile._model import Profile, load_profile
+from smpolicy.render._docx import DocxMeta, DocxWriter, Image
+from smpolicy.render._flowchart import ALT_TEXT
+from smpolicy.render._html import render_html
+from smpolicy.render._mdtree import number_headings, parse_markdown, tidy_markdown
+from smpolicy.render._reference import HouseStyle
+from smpolicy.workspace._config import Workspace
+from smpolicy.workspace._txn import Transaction, writing
 
 FORMATS = ("docx", "html", "md")
 
@@ -44,7 +44,7 @@ def data_dir(name: str) -> Path:
 
 def default_pack_dir() -> Path:
     """The regulation packs builds use: smpolicy-packs when newer, else the built-in ones."""
-    from ._packset import current_pack_dir  # noqa: PLC0415
+    from smpolicy.law._packset import current_pack_dir  # noqa: PLC0415
 
     return current_pack_dir()
 
@@ -135,7 +135,7 @@ def render_policy(
     language, names = policy_language(facts), _proper_names(profile, facts)
     markdown = respell(markdown, language, names)
     markdown = "\n".join(line.rstrip() for line in markdown.splitlines()).strip() + "\n"
-    from ._audience import render_documents  # noqa: PLC0415
+    from smpolicy.compose._audience import render_documents  # noqa: PLC0415
 
     documents = {
         name: respell(tidy_markdown(number_headings(text)), language, names)
@@ -167,7 +167,7 @@ def policy_language(facts: FactSet) -> str:
 
 def _proper_names(profile: Profile, facts: FactSet) -> list[str]:
     """Text that keeps its own spelling: every profile string and the packs' names and titles."""
-    from ._mdescape import md_escape  # noqa: PLC0415
+    from smpolicy.compose._mdescape import md_escape  # noqa: PLC0415
 
     found: list[str] = []
 
@@ -214,8 +214,8 @@ def docx_meta(rendered: Rendered) -> DocxMeta:
 
 def flowchart_png(rendered: Rendered) -> bytes:
     """The Appendix C flowchart for this policy, drawn from its controls and contacts."""
-    from ._context import effective_controls, misinformation_tiers  # noqa: PLC0415
-    from ._flowchart import Tier, draw_flowchart  # noqa: PLC0415
+    from smpolicy.compose._context import effective_controls, misinformation_tiers  # noqa: PLC0415
+    from smpolicy.render._flowchart import Tier, draw_flowchart  # noqa: PLC0415
 
     profile = rendered.profile
     controls = effective_controls(
@@ -231,7 +231,7 @@ def flowchart_png(rendered: Rendered) -> bytes:
 
 def resolve_style(profile: Profile, profile_path: Path, reference_doc: Path | None) -> HouseStyle:
     """The reference document and logo for a build: option, then profile branding, then built-in."""
-    from ._reference import house_style  # noqa: PLC0415
+    from smpolicy.render._reference import house_style  # noqa: PLC0415
 
     base = profile_path.parent
     branding = profile.branding
@@ -285,7 +285,7 @@ def write_formats(
     for name, text in rendered.documents.items():
         results.update(_document_formats(rendered, name, text, formats, style))
     if "pdf" in formats:
-        from ._pdf import docx_to_pdf  # noqa: PLC0415
+        from smpolicy.render._pdf import docx_to_pdf  # noqa: PLC0415
 
         results["pdf"] = docx_to_pdf(results["docx"], "policy")
     return results
@@ -299,7 +299,7 @@ def _document_formats(
     style: HouseStyle | None,
 ) -> dict[str, bytes]:
     """One audience document in each requested format, keyed '<name>.<format>'."""
-    from ._audience import DOCUMENTS  # noqa: PLC0415
+    from smpolicy.compose._audience import DOCUMENTS  # noqa: PLC0415
 
     results: dict[str, bytes] = {}
     if "md" in formats:
@@ -435,7 +435,7 @@ def read_profile_once(path: Path) -> tuple[Profile, bytes]:
 
 
 def _read_capped(path: Path) -> bytes | None:
-    from ._yaml import MAX_BYTES  # noqa: PLC0415
+    from smpolicy._yaml import MAX_BYTES  # noqa: PLC0415
 
     try:
         with path.open("rb") as handle:
@@ -470,7 +470,7 @@ def _build_in_workspace(
     reference_doc: Path | None,
 ) -> BuildResult:
     """Issue or rebuild one policy as a transaction under its lock (see ``_txn``)."""
-    from ._lock import LockStore  # noqa: PLC0415
+    from smpolicy.workspace._lock import LockStore  # noqa: PLC0415
 
     store = LockStore(workspace.root)
     store.open(create=True)
@@ -499,8 +499,9 @@ def _issue(
     result: BuildResult,
     reference_doc: Path | None,
 ) -> BuildResult:
-    from ._fsutil import sha256  # noqa: PLC0415
-    from ._lock import (  # noqa: PLC0415
+    from smpolicy._fsutil import sha256  # noqa: PLC0415
+    from smpolicy.workspace._config import issue_date  # noqa: PLC0415
+    from smpolicy.workspace._lock import (  # noqa: PLC0415
         LockedEntry,
         LockedOutput,
         LockedPolicy,
@@ -509,7 +510,6 @@ def _issue(
         profile_values,
         staleness,
     )
-    from ._workspace import issue_date  # noqa: PLC0415
 
     profile_rel = (
         _inside(workspace, profile_path, "profile").relative_to(workspace.root.resolve()).as_posix()
@@ -659,8 +659,8 @@ def _archive_previous(
     Runs before anything replaces the current files. A current file that no longer matches its
     record (edited or damaged) is refused, or with ``--force`` left out of the archive.
     """
-    from ._fsutil import sha256  # noqa: PLC0415
-    from ._lock import ArchivedVersion, LockedOutput  # noqa: PLC0415
+    from smpolicy._fsutil import sha256  # noqa: PLC0415
+    from smpolicy.workspace._lock import ArchivedVersion, LockedOutput  # noqa: PLC0415
 
     number = previous.version
     kept: dict[str, LockedOutput] = {}
@@ -719,7 +719,7 @@ def _stage_redline(
     style: HouseStyle | None,
 ) -> None:
     """Stage the redline DOCX and the change summary of a re-issued policy."""
-    from ._redline import changes_markdown, redline  # noqa: PLC0415
+    from smpolicy.render._redline import changes_markdown, redline  # noqa: PLC0415
 
     target = out / f"{stem}.redline.docx"
     summary_path = out / f"{stem}.changes.md"

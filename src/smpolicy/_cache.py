@@ -11,7 +11,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from . import __version__
+from smpolicy import __version__
 
 
 def cache_dir() -> Path | None:

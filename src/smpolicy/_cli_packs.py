@@ -10,13 +10,13 @@ from typing import Any
 
 import click
 
-from .errors import ExitCode, PackError
+from smpolicy.errors import ExitCode, PackError
 
 
 def _workspace_policies() -> dict[str, Any]:
     """name -> lock record (as plain data) of the current workspace's policies, if any."""
-    from ._lock import LockStore  # noqa: PLC0415
-    from ._workspace import find_workspace  # noqa: PLC0415
+    from smpolicy.workspace._config import find_workspace  # noqa: PLC0415
+    from smpolicy.workspace._lock import LockStore  # noqa: PLC0415
 
     workspace = find_workspace()
     if workspace is None:
@@ -44,7 +44,7 @@ def packs() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
 def list_cmd(as_json: bool) -> None:
     """Every pack builds use: jurisdiction, version, release date, origin."""
-    from ._packtools import list_packs, list_text  # noqa: PLC0415
+    from smpolicy.law._tools import list_packs, list_text  # noqa: PLC0415
 
     rows = list_packs()
     if as_json:
@@ -64,7 +64,7 @@ def list_cmd(as_json: bool) -> None:
 )
 def show_cmd(entry_id: str, pack_dir: Path | None) -> None:
     """Show one pack entry with its sources, dates and evidence."""
-    from ._packtools import find_entry, show_text  # noqa: PLC0415
+    from smpolicy.law._tools import find_entry, show_text  # noqa: PLC0415
 
     click.echo(show_text(find_entry(entry_id, pack_dir)), nl=False)
 
@@ -79,7 +79,7 @@ def diff_cmd(old: str, new: str, as_json: bool) -> None:
     OLD and NEW are pack folders, 'built-in' (the packs smpolicy shipped with) or 'installed'
     (the smpolicy-packs distribution).
     """
-    from ._packtools import diff_packs, diff_text, resolve_packs_arg  # noqa: PLC0415
+    from smpolicy.law._tools import diff_packs, diff_text, resolve_packs_arg  # noqa: PLC0415
 
     changes = diff_packs(
         resolve_packs_arg(old), resolve_packs_arg(new), lock_policies=_workspace_policies()
@@ -98,7 +98,7 @@ def lint_cmd(directory: Path) -> None:
     Exits 5 when a pack is invalid; warnings (a date the note does not name, a value no
     summary uses) and unverified entries are listed but do not fail.
     """
-    from ._packtools import lint_folder, lint_text  # noqa: PLC0415
+    from smpolicy.law._tools import lint_folder, lint_text  # noqa: PLC0415
 
     report = lint_folder(directory)
     click.echo(lint_text(report), nl=False)

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import InputFileError, OutputError
+from smpolicy.errors import InputFileError, OutputError
 
 MANIFEST = ".smpolicy-outputs.json"
 

@@ -12,7 +12,7 @@ import os
 import stat
 from pathlib import Path
 
-from .errors import InputFileError
+from smpolicy.errors import InputFileError
 
 __all__ = ["confined", "read_capped"]
 

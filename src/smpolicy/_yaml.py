@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import InputFileError
+from smpolicy.errors import InputFileError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ruamel.yaml import YAML
@@ -86,7 +86,7 @@ def _yaml(*, round_trip: bool) -> YAML:
 
 def read_text(path: Path) -> str:
     """Read a UTF-8 text file of at most ``MAX_BYTES``, as a user error when that fails."""
-    from ._safeio import read_capped  # noqa: PLC0415
+    from smpolicy._safeio import read_capped  # noqa: PLC0415
 
     data = read_capped(path, MAX_BYTES, what="file")
     try:

@@ -13,8 +13,8 @@ from typing import Any
 
 import click
 
-from . import __version__
-from .errors import ExitCode, SmpolicyError
+from smpolicy import __version__
+from smpolicy.errors import ExitCode, SmpolicyError
 
 FORMAT_CHOICES = ("docx", "html", "md", "pdf")
 
@@ -38,7 +38,7 @@ def _notes(lines: list[str]) -> None:
 def _parse_shard(value: str | None) -> tuple[int, int] | None:
     if value is None:
         return None
-    from ._shard import parse_shard  # noqa: PLC0415
+    from smpolicy.workspace._shard import parse_shard  # noqa: PLC0415
 
     try:
         return parse_shard(value)
@@ -51,7 +51,7 @@ def _version_text() -> str:
 
     Kept free of heavy imports (pydantic, YAML) so ``--version`` stays instant.
     """
-    from ._packset import current_packset  # noqa: PLC0415
+    from smpolicy.law._packset import current_packset  # noqa: PLC0415
 
     packset = current_packset()
     lines = [
@@ -174,12 +174,12 @@ def build(
       smpolicy build profiles/clinic.yaml --as-of 2027-01-01
       smpolicy build profiles/*.yaml --shard 2/8
     """
-    from ._build import build_many  # noqa: PLC0415
-    from ._workspace import find_workspace  # noqa: PLC0415
+    from smpolicy._build import build_many  # noqa: PLC0415
+    from smpolicy.workspace._config import find_workspace  # noqa: PLC0415
 
     if shard is not None:
-        from ._paths import output_stem  # noqa: PLC0415
-        from ._shard import in_shard  # noqa: PLC0415
+        from smpolicy._paths import output_stem  # noqa: PLC0415
+        from smpolicy.workspace._shard import in_shard  # noqa: PLC0415
 
         profiles = tuple(p for p in profiles if in_shard(output_stem(p), shard))
     workspace = find_workspace()
@@ -197,8 +197,8 @@ def build(
         "reference_doc": reference_doc,
     }
     if workspace is not None:
-        from ._lock import LockStore  # noqa: PLC0415
-        from ._txn import recover_all  # noqa: PLC0415
+        from smpolicy.workspace._lock import LockStore  # noqa: PLC0415
+        from smpolicy.workspace._txn import recover_all  # noqa: PLC0415
 
         store = LockStore(workspace.root)
         store.open()
@@ -249,13 +249,13 @@ def schema(out_file: Path | None) -> None:
     Example:
       smpolicy schema --out profile.schema.json
     """
-    from ._schema import profile_schema_json  # noqa: PLC0415
+    from smpolicy.profile._schema import profile_schema_json  # noqa: PLC0415
 
     text = profile_schema_json()
     if out_file is None:
         click.echo(text, nl=False)
         return
-    from ._fsutil import atomic_write  # noqa: PLC0415
+    from smpolicy._fsutil import atomic_write  # noqa: PLC0415
 
     atomic_write(out_file, text.encode())
     click.echo(str(out_file))
@@ -279,12 +279,12 @@ def init(directory: Path, ci_kind: str | None) -> None:
       smpolicy init policies-repo && cd policies-repo && git init
       smpolicy init --ci github
     """
-    from ._workspace import init_workspace  # noqa: PLC0415
+    from smpolicy.workspace._config import init_workspace  # noqa: PLC0415
 
     for path in init_workspace(directory):
         click.echo(str(path))
     if ci_kind is not None:
-        from ._ci import write_ci  # noqa: PLC0415
+        from smpolicy.workspace._ci import write_ci  # noqa: PLC0415
 
         for path in write_ci(directory, ci_kind):
             click.echo(str(path))
@@ -320,7 +320,7 @@ def check(
       smpolicy check
       smpolicy check profiles/clinic.yaml --json
     """
-    from ._check import check_policies, report_json, report_text  # noqa: PLC0415
+    from smpolicy.workspace._check import check_policies, report_json, report_text  # noqa: PLC0415
 
     notes: list[str] = []
     warnings: list[str] = []
@@ -354,7 +354,7 @@ def diff(profile: Path, from_version: int, to_version: int | None) -> None:
     Example:
       smpolicy diff profiles/clinic.yaml --from 1 --to 2
     """
-    from ._check import version_diff  # noqa: PLC0415
+    from smpolicy.workspace._check import version_diff  # noqa: PLC0415
 
     notes: list[str] = []
     try:
@@ -386,18 +386,18 @@ def wizard(profile: Path | None, update: bool, resume: bool, answers_file: Path 
       smpolicy wizard --update profiles/my-clinic.yaml
       smpolicy wizard profiles/my-clinic.yaml --answers answers.yaml
     """
-    from ._wizard import run_wizard  # noqa: PLC0415
+    from smpolicy.profile._wizard import run_wizard  # noqa: PLC0415
 
     written = run_wizard(profile, update=update, resume=resume, answers_file=answers_file)
     click.echo(str(written))
-    from ._context import profile_conflicts  # noqa: PLC0415
+    from smpolicy.compose._context import profile_conflicts  # noqa: PLC0415
 
     for line in profile_conflicts(written):
         click.echo(f"{written}: warning: {line}", err=True)
 
 
 def _register_packs() -> None:
-    from ._cli_packs import packs  # noqa: PLC0415 - click is light; the commands import lazily
+    from smpolicy._cli_packs import packs  # noqa: PLC0415 - click is light; the commands import lazily
 
     cli.add_command(packs)
 

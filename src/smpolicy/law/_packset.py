@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._paths import builtin_dir
-from .errors import PackError
+from smpolicy._paths import builtin_dir
+from smpolicy.errors import PackError
 
 PACK_FORMAT = 1
 """The newest pack format this smpolicy reads."""
@@ -130,7 +130,7 @@ OVERLAY_KEYS = ("jurisdiction", "entries", "name", "parent", "version", "release
 
 
 def _load_yaml_file(path: Path) -> Any:
-    from ._yaml import load_yaml  # noqa: PLC0415
+    from smpolicy._yaml import load_yaml  # noqa: PLC0415
 
     return load_yaml(path)
 
@@ -171,8 +171,8 @@ def apply_overlays(
     pack has merges over every version of it (a partial entry changes only what it names);
     a new id is added whole. A jurisdiction the base lacks needs a whole pack.
     """
-    from ._lock import entry_sha  # noqa: PLC0415
-    from ._packmodel import PackEntry  # noqa: PLC0415
+    from smpolicy.law._model import PackEntry  # noqa: PLC0415
+    from smpolicy.workspace._lock import entry_sha  # noqa: PLC0415
 
     packs: dict[str, dict[str, Any]] = {}
     for path in sorted(base_dir.glob("*.yaml")):
@@ -232,7 +232,7 @@ def merged_pack_dir(base_dir: Path, overlays: list[Path]) -> tuple[Path, list[Sh
     The folder lives in the cache (or a temporary folder when the cache is off), so the same
     inputs always give the same folder and the built-in packs keep updating underneath.
     """
-    from ._cache import cache_path  # noqa: PLC0415
+    from smpolicy._cache import cache_path  # noqa: PLC0415
 
     packs, shadows = apply_overlays(base_dir, overlays)
     blobs = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from ._profile import SCHEMA_URL, Profile
+from smpolicy.profile._model import SCHEMA_URL, Profile
 
 
 def profile_schema() -> dict[str, object]:

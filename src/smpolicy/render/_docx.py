@@ -13,10 +13,10 @@ import xml.etree.ElementTree as ET
 import zipfile
 from dataclasses import dataclass, field
 
-from . import _ooxml as ox
-from ._docxstyles import HEADING_NUM_ID, numbering_xml, styles_xml
-from ._mdtree import toc_entries
-from ._ooxml import attr, esc
+from smpolicy.render import _ooxml as ox
+from smpolicy.render._docxstyles import HEADING_NUM_ID, numbering_xml, styles_xml
+from smpolicy.render._mdtree import toc_entries
+from smpolicy.render._ooxml import attr, esc
 
 EMU_PER_PX = 9525
 MAX_IMAGE_WIDTH_EMU = 6 * 914400

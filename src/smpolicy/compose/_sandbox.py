@@ -28,7 +28,7 @@ from jinja2.nodes import EvalContext
 from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import TemplateError
+from smpolicy.errors import TemplateError
 
 __all__ = ["GuardedSandbox", "RenderLimit", "limits", "render_limited"]
 

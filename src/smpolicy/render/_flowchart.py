@@ -31,7 +31,7 @@ def draw_flowchart(tiers: list[Tier], *, monitor: str, decider: str) -> bytes:
 
     import PIL  # noqa: PLC0415
 
-    from ._cache import cache_path, write_cache  # noqa: PLC0415
+    from smpolicy._cache import cache_path, write_cache  # noqa: PLC0415
 
     key = json.dumps([[t.name, t.timing, t.approver] for t in tiers] + [monitor, decider])
     digest = hashlib.sha256(f"{PIL.__version__}\0{key}".encode()).hexdigest()

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from . import _fsutil
-from ._fsutil import confined, ensure_dir, locked, relative_path_problem
-from ._packmodel import PackEntry
-from ._profile import Profile
-from ._regpack import FactSet
-from .errors import InputFileError
+from smpolicy import _fsutil
+from smpolicy._fsutil import confined, ensure_dir, locked, relative_path_problem
+from smpolicy.errors import InputFileError
+from smpolicy.law._model import PackEntry
+from smpolicy.law._packs import FactSet
+from smpolicy.profile._model import Profile
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ._templates import TemplatePack
+    from smpolicy.compose._templates import TemplatePack
 
 LOCK_VERSION = 2
 """Version 2: ``smpolicy.lock`` is a small index; each policy's record is its own file."""
@@ -376,7 +376,7 @@ _ACRONYMS = {"hhs", "ocr", "phi", "ftc", "cmp", "gdpr", "ico", "hipaa", "eu", "u
 
 def humanize_key(key: str) -> str:
     """'hhs_notice_500_plus_max_days' -> 'HHS notice 500 plus max' (unit words dropped)."""
-    from ._context import value_label  # noqa: PLC0415
+    from smpolicy.compose._context import value_label  # noqa: PLC0415
 
     words = value_label(key).split(" ")
     return " ".join(w.upper() if w.lower() in _ACRONYMS else w for w in words)
@@ -395,7 +395,7 @@ def _number(text: object) -> object:
 
 def describe_entry_change(old: LockedEntry, new: PackEntry) -> str:
     """A changed fact in the reader's words: its title and figures, never pack keys."""
-    from ._context import format_value  # noqa: PLC0415
+    from smpolicy.compose._context import format_value  # noqa: PLC0415
 
     if new.effective_from != old.effective_from:
         return (
@@ -498,8 +498,8 @@ def staleness(
 
     ``profile`` is None when its file is unchanged; the recorded values are used instead.
     """
-    from . import __version__  # noqa: PLC0415
-    from ._regpack import applicant_from, select_facts  # noqa: PLC0415
+    from smpolicy import __version__  # noqa: PLC0415
+    from smpolicy.law._packs import applicant_from, select_facts  # noqa: PLC0415
 
     values = profile_values(profile) if profile is not None else locked.profile_values
     facts = select_facts(

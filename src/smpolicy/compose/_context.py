@@ -9,12 +9,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from ._mdescape import MdSafe, md_escape
-from ._packmodel import PackEntry, RegulationPack
-from ._profile import Contact, Profile
-from ._regpack import FactSet
-from ._types import ORG_TYPE_LABELS
-from .errors import TemplateError
+from smpolicy._types import ORG_TYPE_LABELS
+from smpolicy.compose._mdescape import MdSafe, md_escape
+from smpolicy.errors import TemplateError
+from smpolicy.law._model import PackEntry, RegulationPack
+from smpolicy.law._packs import FactSet
+from smpolicy.profile._model import Contact, Profile
 
 CURRENCY = {"usd": "US$", "eur": "€", "gbp": "£", "cad": "C$", "aud": "A$"}
 
@@ -187,8 +187,8 @@ def mail(contact: Contact) -> MdSafe:
 @cache
 def clauses() -> tuple[dict[str, Any], ...]:
     """templates/clauses.yaml: each rule's section, title, audience and pack topics."""
-    from ._paths import builtin_dir  # noqa: PLC0415
-    from ._yaml import load_yaml  # noqa: PLC0415
+    from smpolicy._paths import builtin_dir  # noqa: PLC0415
+    from smpolicy._yaml import load_yaml  # noqa: PLC0415
 
     data = load_yaml(builtin_dir("templates") / "clauses.yaml")
     return tuple(dict(item) for item in data["clauses"])
@@ -404,9 +404,9 @@ def misinformation_tiers(profile: Profile, controls: dict[str, Any]) -> list[dic
 
 def profile_conflicts(path: Path) -> list[str]:
     """The conflict lines for the profile saved at ``path`` (the law as of its effective date)."""
-    from ._paths import builtin_dir  # noqa: PLC0415
-    from ._profile import load_profile  # noqa: PLC0415
-    from ._regpack import select_facts  # noqa: PLC0415
+    from smpolicy._paths import builtin_dir  # noqa: PLC0415
+    from smpolicy.law._packs import select_facts  # noqa: PLC0415
+    from smpolicy.profile._model import load_profile  # noqa: PLC0415
 
     profile = load_profile(path)
     facts = select_facts(

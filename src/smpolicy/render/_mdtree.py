@@ -10,7 +10,7 @@ import markdown
 from markdown.inlinepatterns import InlineProcessor
 from markdown.treeprocessors import Treeprocessor
 
-from ._mdescape import REFERENCES
+from smpolicy.compose._mdescape import REFERENCES
 
 _DECODED = {reference: char for char, reference in REFERENCES.items()} | {"&#61;": "="}
 

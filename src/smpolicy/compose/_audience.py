@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ._mdescape import md_escape
-from .errors import TemplateError
+from smpolicy.compose._mdescape import md_escape
+from smpolicy.errors import TemplateError
 
 DOCUMENTS: dict[str, tuple[str, str]] = {
     "staff-guide": ("documents/staff-guide.md.j2", "Staff guide"),
@@ -122,8 +122,8 @@ def _stories(context: dict[str, Any]) -> bool:
 
 def load_bank(pack: Any) -> dict[str, Any]:
     """The question bank of a template pack (an overlay's quiz.yaml wins)."""
-    from ._cache import cache_path, write_cache  # noqa: PLC0415
-    from ._yaml import load_yaml  # noqa: PLC0415
+    from smpolicy._cache import cache_path, write_cache  # noqa: PLC0415
+    from smpolicy._yaml import load_yaml  # noqa: PLC0415
 
     for base in (pack.overlay, pack.root):
         path = Path(base) / "quiz.yaml" if base is not None else None
@@ -225,7 +225,7 @@ def render_documents(
     pack: Any, env: Any, context: dict[str, Any], policy_markdown: str
 ) -> dict[str, str]:
     """The Markdown of every audience document, by name (``staff-guide``, ...)."""
-    from ._templates import render_template  # noqa: PLC0415
+    from smpolicy.compose._templates import render_template  # noqa: PLC0415
 
     documents: dict[str, str] = {}
     for name, (template, _title) in DOCUMENTS.items():

@@ -7,7 +7,7 @@ defines and keeps ours for the ones it lacks.
 
 from __future__ import annotations
 
-from ._ooxml import W_NS, XML_HEAD
+from smpolicy.render._ooxml import W_NS, XML_HEAD
 
 BODY_FONT = "Arial"
 HEADING_COLOR = "1F3864"

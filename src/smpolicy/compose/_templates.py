@@ -3,7 +3,7 @@
 A pack a user brings is untrusted: every file it holds must be a regular file inside
 the pack (a symbolic link out of it, to a file or a folder, is refused when the pack
 is loaded and again when a template is read), and rendering runs under the limits of
-:mod:`smpolicy._sandbox`.
+:mod:`smpolicy.compose._sandbox`.
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._mdescape import finalize
-from ._profile import format_validation_error
-from ._types import RISK_APPETITES
-from ._yaml import load_yaml
-from .errors import TemplateError
+from smpolicy._types import RISK_APPETITES
+from smpolicy._yaml import load_yaml
+from smpolicy.compose._mdescape import finalize
+from smpolicy.errors import TemplateError
+from smpolicy.profile._model import format_validation_error
 
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
@@ -137,7 +137,7 @@ class TemplatePack:
     def _new_environment(self) -> jinja2.Environment:
         import jinja2  # noqa: PLC0415 - imported on first render: check and --help stay fast
 
-        from ._sandbox import GuardedSandbox  # noqa: PLC0415
+        from smpolicy.compose._sandbox import GuardedSandbox  # noqa: PLC0415
 
         search = [str(self.overlay)] if self.overlay else []
         search.append(str(self.root))
@@ -227,7 +227,7 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiled templates kept between runs (keyed by Jinja on name and source checksum)."""
     import jinja2  # noqa: PLC0415
 
-    from ._cache import cache_path  # noqa: PLC0415
+    from smpolicy._cache import cache_path  # noqa: PLC0415
 
     # Versioned: the guarded code generator compiles differently from plain Jinja.
     directory = cache_path("jinja-guarded-1", "")
@@ -245,7 +245,7 @@ def render_template(env: jinja2.Environment, name: str, context: dict[str, Any])
     import jinja2  # noqa: PLC0415
     from jinja2.exceptions import SecurityError  # noqa: PLC0415
 
-    from ._sandbox import RenderLimit, render_limited  # noqa: PLC0415
+    from smpolicy.compose._sandbox import RenderLimit, render_limited  # noqa: PLC0415
 
     try:
         return render_limited(env.get_template(name), context)

@@ -18,9 +18,9 @@ from pydantic.fields import FieldInfo
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.scalarstring import ScalarString
 
-from ._profile import SCHEMA_URL, Profile, parse_profile
-from ._yaml import dump_yaml, load_yaml
-from .errors import ProfileError
+from smpolicy._yaml import dump_yaml, load_yaml
+from smpolicy.errors import ProfileError
+from smpolicy.profile._model import SCHEMA_URL, Profile, parse_profile
 
 HEADER = f"# yaml-language-server: $schema={SCHEMA_URL}\n"
 _NEW_FILE_NOTE = (
@@ -271,7 +271,7 @@ def validate_document(doc: CommentedMap, source: str) -> Profile:
 
 def write_document(path: Path, doc: CommentedMap, *, new: bool = False) -> Profile:
     """Validate ``doc``, then write it to ``path`` atomically."""
-    from ._fsutil import atomic_write  # noqa: PLC0415
+    from smpolicy._fsutil import atomic_write  # noqa: PLC0415
 
     profile = validate_document(doc, str(path))
     atomic_write(path, render(doc, new=new).encode("utf-8"))

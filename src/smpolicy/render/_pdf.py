@@ -7,7 +7,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .errors import BuildError
+from smpolicy.errors import BuildError
 
 INSTALL_HINT = (
     "LibreOffice is needed for --format pdf and was not found; install it "

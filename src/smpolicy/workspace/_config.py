@@ -9,10 +9,10 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ._fsutil import atomic_write, confined, ensure_dir, relative_path_problem
-from ._profile import format_validation_error
-from ._yaml import load_yaml
-from .errors import InputFileError, OutputError
+from smpolicy._fsutil import atomic_write, confined, ensure_dir, relative_path_problem
+from smpolicy._yaml import load_yaml
+from smpolicy.errors import InputFileError, OutputError
+from smpolicy.profile._model import format_validation_error
 
 CONFIG_NAME = "smpolicy.yaml"
 LOCK_NAME = "smpolicy.lock"
@@ -62,7 +62,7 @@ class Workspace:
 
     def pack_dir(self) -> tuple[Path | None, list[str]]:
         """The pack folder this workspace's builds use (None: the default), and warnings."""
-        from ._packset import workspace_packs  # noqa: PLC0415
+        from smpolicy.law._packset import workspace_packs  # noqa: PLC0415
 
         return workspace_packs(self.root, self.config.packs, self.config.pack_overlays)
 

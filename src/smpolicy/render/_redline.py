@@ -23,14 +23,22 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import TYPE_CHECKING
 
-from ._docx import DocxMeta, DocxWriter, Image, _Runs, _text_run, heading_style, split_item
-from ._docxstyles import HEADING_INDENTS
-from ._mdescape import md_escape
-from ._mdtree import TocEntry, parse_markdown, toc_entries
-from ._ooxml import attr
+from smpolicy.compose._mdescape import md_escape
+from smpolicy.render._docx import (
+    DocxMeta,
+    DocxWriter,
+    Image,
+    _Runs,
+    _text_run,
+    heading_style,
+    split_item,
+)
+from smpolicy.render._docxstyles import HEADING_INDENTS
+from smpolicy.render._mdtree import TocEntry, parse_markdown, toc_entries
+from smpolicy.render._ooxml import attr
 
 if TYPE_CHECKING:
-    from ._reference import HouseStyle
+    from smpolicy.render._reference import HouseStyle
 
 REV = "data-smpolicy-rev"  # "ins" or "del" on every element of an inserted or deleted block
 INS, DEL = "ins", "del"

@@ -21,10 +21,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from . import _fsutil
-from ._fsutil import Manifest, confined, ensure_dir, locked, sha256
-from ._lock import LockedPolicy, LockStore, validate_record
-from .errors import InputFileError, OutputError
+from smpolicy import _fsutil
+from smpolicy._fsutil import Manifest, confined, ensure_dir, locked, sha256
+from smpolicy.errors import InputFileError, OutputError
+from smpolicy.workspace._lock import LockedPolicy, LockStore, validate_record
 
 STATE_DIR = ".smpolicy"
 _JOURNAL_VERSION = 1

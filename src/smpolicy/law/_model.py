@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, OrgType, Topic
+from smpolicy._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS, OrgType, Topic
 
 ENTRY_ID = r"^[a-z]{2}(-[a-z0-9]{1,3})?(\.[a-z0-9_]+)+$"
 JURISDICTION = r"^[A-Z]{2}(-[A-Z0-9]{1,3})?$"
@@ -224,7 +224,7 @@ class PackEntry(_Strict):
 
     def fill(self, summary: str) -> str:
         """The summary with each {key} replaced by its value in words ('60 days', 'US$1,000')."""
-        from ._context import format_value  # noqa: PLC0415 - formatting lives with the context
+        from smpolicy.compose._context import format_value  # noqa: PLC0415 - formatting lives with the context
 
         return PLACEHOLDER.sub(lambda m: format_value(m.group(1), self.values[m.group(1)]), summary)
 
@@ -233,7 +233,7 @@ class PackEntry(_Strict):
         """effective_from as a policy may show it ('adopted November 2010'), or None."""
         if self.effective_from_kind == "assumed":
             return None
-        from ._context import long_date  # noqa: PLC0415
+        from smpolicy.compose._context import long_date  # noqa: PLC0415
 
         if self.date_precision == "year":
             when = str(self.effective_from.year)

@@ -11,12 +11,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from ._cache import cache_path, write_cache
-from ._packmodel import PackEntry, RegulationPack
-from ._profile import format_validation_error
-from ._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS
-from ._yaml import load_yaml
-from .errors import PackError
+from smpolicy._cache import cache_path, write_cache
+from smpolicy._types import OBLIGATION_NUMERIC, OBLIGATION_ORDERS
+from smpolicy._yaml import load_yaml
+from smpolicy.errors import PackError
+from smpolicy.law._model import PackEntry, RegulationPack
+from smpolicy.profile._model import format_validation_error
 
 
 @cache

@@ -7,17 +7,17 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._fsutil import atomic_write, confined, sha256
-from ._lock import LockedOutput, LockedPolicy, LockStore, staleness
-from ._packset import current_pack_dir
-from ._paths import builtin_dir, output_stem
-from ._profile import load_profile
-from ._safeio import read_capped
-from ._shard import in_shard
-from ._templates import TemplatePack
-from ._workspace import Workspace, find_workspace, issue_date
-from ._yaml import MAX_BYTES
-from .errors import InputFileError, SmpolicyError
+from smpolicy._fsutil import atomic_write, confined, sha256
+from smpolicy._paths import builtin_dir, output_stem
+from smpolicy._safeio import read_capped
+from smpolicy._yaml import MAX_BYTES
+from smpolicy.compose._templates import TemplatePack
+from smpolicy.errors import InputFileError, SmpolicyError
+from smpolicy.law._packset import current_pack_dir
+from smpolicy.profile._model import load_profile
+from smpolicy.workspace._config import Workspace, find_workspace, issue_date
+from smpolicy.workspace._lock import LockedOutput, LockedPolicy, LockStore, staleness
+from smpolicy.workspace._shard import in_shard
 
 
 @dataclass
@@ -45,7 +45,7 @@ def open_workspace(notes: list[str]) -> tuple[Workspace, LockStore]:
 
     ``notes`` receives one line for each thing done (a recovery, a lock migration).
     """
-    from ._txn import recover_all  # noqa: PLC0415
+    from smpolicy.workspace._txn import recover_all  # noqa: PLC0415
 
     workspace = _workspace()
     store = LockStore(workspace.root)
@@ -138,8 +138,8 @@ def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[
     The sections come from templates/clauses.yaml (each rule's section and the pack topics it
     rests on), the same data the revision history uses.
     """
-    from ._context import join_words, sections_resting_on  # noqa: PLC0415
-    from ._regpack import load_pack  # noqa: PLC0415
+    from smpolicy.compose._context import join_words, sections_resting_on  # noqa: PLC0415
+    from smpolicy.law._packs import load_pack  # noqa: PLC0415
 
     entries = {}
     for code in codes:
@@ -275,7 +275,7 @@ def version_diff(
     profile: Path, from_version: int, to_version: int | None, notes: list[str] | None = None
 ) -> str:
     """Unified text diff between two issued versions of ``profile``'s policy."""
-    from ._redline import text_diff  # noqa: PLC0415
+    from smpolicy.render._redline import text_diff  # noqa: PLC0415
 
     workspace, store = open_workspace(notes if notes is not None else [])
     name = output_stem(profile)

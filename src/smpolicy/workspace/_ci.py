@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ._fsutil import atomic_write
+from smpolicy._fsutil import atomic_write
 
 SCRIPT_PATH = "ci/smpolicy-update.sh"
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from xml.parsers import expat
 
-from ._docxstyles import STYLE_IDS, styles_xml
-from ._safeio import confined, read_capped
-from .errors import InputFileError
+from smpolicy._safeio import confined, read_capped
+from smpolicy.errors import InputFileError
+from smpolicy.render._docxstyles import STYLE_IDS, styles_xml
 
 _STYLE = re.compile(r'<w:style\b[^>]*w:styleId="([^"]+)"[^>]*>.*?</w:style>', re.S)
 _STYLE_IDS = re.compile(r'<w:style\b[^>]*w:styleId="([^"]+)"')

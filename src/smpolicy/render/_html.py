@@ -6,7 +6,7 @@ import copy
 import xml.etree.ElementTree as ET
 from html import escape
 
-from ._mdtree import toc_entries
+from smpolicy.render._mdtree import toc_entries
 
 _CSS = """
 :root { --ink: #1b1b1b; --accent: #1f3864; --rule: #8eaadb; --fill: #eaf1fb; }

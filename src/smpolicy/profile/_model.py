@@ -20,9 +20,9 @@ from pydantic import (
     model_validator,
 )
 
-from ._types import OrgType, Platform, RiskAppetite
-from ._yaml import load_yaml
-from .errors import ProfileError
+from smpolicy._types import OrgType, Platform, RiskAppetite
+from smpolicy._yaml import load_yaml
+from smpolicy.errors import ProfileError
 
 CURRENT_SCHEMA_VERSION = 1
 SCHEMA_URL = "https://smpolicy.dev/schema/profile-v1.json"

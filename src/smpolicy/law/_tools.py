@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ._packmodel import PLACEHOLDER, PackEntry, RegulationPack
-from ._packset import PackSet, current_packset, read_packset
-from ._regpack import load_pack
-from .errors import PackError
+from smpolicy.errors import PackError
+from smpolicy.law._model import PLACEHOLDER, PackEntry, RegulationPack
+from smpolicy.law._packs import load_pack
+from smpolicy.law._packset import PackSet, current_packset, read_packset
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -160,7 +160,7 @@ def _by_id(folder: Path) -> dict[str, list[dict[str, Any]]]:
 
 def resolve_packs_arg(value: str) -> Path:
     """A ``packs diff`` side: a folder, 'built-in' or 'installed' (the distribution)."""
-    from ._packset import builtin_packset, distribution_packset  # noqa: PLC0415
+    from smpolicy.law._packset import builtin_packset, distribution_packset  # noqa: PLC0415
 
     if value == "built-in":
         return builtin_packset().path

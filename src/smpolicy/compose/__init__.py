@@ -1,0 +1,1 @@
+"""Composing documents: the template context, the sandboxed templates, escaping, spelling, audience documents."""

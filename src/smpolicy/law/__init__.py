@@ -1,0 +1,1 @@
+"""The law: regulation pack models, loading and selecting facts, pack sets and overlays, pack tools."""

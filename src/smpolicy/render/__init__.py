@@ -1,0 +1,1 @@
+"""Rendering: Markdown tree, DOCX, HTML, PDF, the flowchart, house style and the redline."""

@@ -1,0 +1,1 @@
+"""The workspace: configuration, lock records, check, transactions, CI job and shards."""
