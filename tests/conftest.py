@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +81,16 @@ def make_profile(tmp_path: Path):
         return write_yaml(tmp_path / "profiles" / name, profile_data(**changes))
 
     return make
+
+
+def run_smpolicy(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """The real CLI of this checkout (not an installed copy), as a user runs it."""
+    return subprocess.run(
+        [sys.executable, "-m", "smpolicy", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+    )

@@ -322,3 +322,22 @@ def test_installed_wheel_builds_from_any_directory(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert (elsewhere / "out" / "clinic.docx").stat().st_size > 10_000
+
+
+def test_no_table_column_is_narrower_than_its_longest_word() -> None:
+    import xml.etree.ElementTree as ET
+
+    from smpolicy.render._docx import _CELL_MARGINS, _CHAR_TWIPS, _column_widths
+
+    def row(*cells: str) -> tuple[bool, ET.Element]:
+        element = ET.Element("tr")
+        for text in cells:
+            ET.SubElement(element, "td").text = text
+        return False, element
+
+    long_text = "a long explanation of the rule that takes most of the width " * 3
+    rows = [row("Tier", "accuracy", long_text), row("1", "misinformation", long_text)]
+    widths = _column_widths(rows, 3)
+    assert sum(widths) == 9360
+    assert widths[1] >= len("misinformation") * _CHAR_TWIPS + _CELL_MARGINS  # was ~1,500
+    assert widths[2] > widths[1] > 0

@@ -19,24 +19,11 @@ from smpolicy.cli import cli, main
 from smpolicy.errors import ExitCode, PackError
 from smpolicy.law import _packset
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, run_smpolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRY = "us.hipaa.marketing"
 EXTRA = " Added in the newer pack release for this test."
-
-
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
-    """The real CLI, from this checkout, in the current directory."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return subprocess.run(
-        [sys.executable, "-m", "smpolicy", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=300,
-        check=False,
-    )
 
 
 def _edit_entry(pack_file: Path, entry_id: str, extra: str) -> None:
@@ -208,7 +195,7 @@ def test_overlay_replaces_one_entry_and_keeps_every_other(tmp_path: Path) -> Non
     assert set(base) == set(over)
     assert [k for k in base if base[k] != over[k]] == [ENTRY]
     os.chdir(root)
-    result = _run("build", "profiles/hospital.yaml")
+    result = run_smpolicy("build", "profiles/hospital.yaml")
     assert result.returncode == 0, result.stderr
     text = (root / "policies" / "hospital.md").read_text()
     assert "Our counsel's reading of the marketing rule applies here." in text
@@ -224,12 +211,12 @@ def test_overlay_shadowing_an_entry_changed_upstream_is_reported(tmp_path: Path)
     root = _workspace(tmp_path, "packs: ../upstream\npack_overlays: [overlays]\nformats: [md]\n")
     _overlay(root, upstream=sha)
     os.chdir(root)
-    assert _run("build", "profiles/hospital.yaml").returncode == 0
-    quiet = _run("check")
+    assert run_smpolicy("build", "profiles/hospital.yaml").returncode == 0
+    quiet = run_smpolicy("check")
     assert "changed upstream" not in quiet.stderr
     assert "replaces every built-in pack" in quiet.stderr  # the old setting freezes every pack
     _edit_entry(upstream / "US.yaml", ENTRY, EXTRA)
-    loud = _run("check", "--json")
+    loud = run_smpolicy("check", "--json")
     assert f"{ENTRY} shadows a built-in entry that changed upstream" in loud.stderr
     assert any("changed upstream" in w for w in json.loads(loud.stdout)["warnings"])
 
@@ -328,14 +315,14 @@ def test_scheduled_update_script_commits_rebuilds_and_describes_them(tmp_path: P
     upstream = _copy_packs(tmp_path / "ws" / "packs")
     root = tmp_path / "ws"
     os.chdir(tmp_path)
-    assert _run("init", "ws", "--ci", "github").returncode == 0
+    assert run_smpolicy("init", "ws", "--ci", "github").returncode == 0
     assert (root / ".github" / "workflows" / "smpolicy-update.yml").is_file()
     script = root / "ci" / "smpolicy-update.sh"
     assert os.access(script, os.X_OK)
     (root / "smpolicy.yaml").write_text("packs: packs\nformats: [docx, md]\n")
     shutil.copy(EXAMPLES / "community-hospital.yaml", root / "profiles" / "hospital.yaml")
     os.chdir(root)
-    assert _run("build", "profiles/hospital.yaml").returncode == 0
+    assert run_smpolicy("build", "profiles/hospital.yaml").returncode == 0
     _git(root, "init", "-q", "-b", "main")
     _git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "add", "-A")
     _git(root, "-c", "user.name=t", "-c", "user.email=t@example.org", "commit", "-qm", "v1")

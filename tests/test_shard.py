@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from smpolicy.workspace._shard import in_shard, parse_shard, shard_of
+
+from .conftest import run_smpolicy
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,18 +42,6 @@ def test_bad_shard_specs_are_refused(spec: str) -> None:
         parse_shard(spec)
 
 
-def _smpolicy(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "smpolicy", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
-    )
-
-
 @pytest.mark.slow
 def test_sharded_builds_and_checks_cover_the_fleet_and_merge(tmp_path: Path) -> None:
     root = tmp_path / "ws"
@@ -66,7 +53,7 @@ def test_sharded_builds_and_checks_cover_the_fleet_and_merge(tmp_path: Path) -> 
     names = sorted(p.stem for p in (root / "profiles").glob("*.yaml"))
     built: list[str] = []
     for k in (1, 2, 3):
-        run = _smpolicy(root, "build", "--shard", f"{k}/3", *sorted(_glob(root)))
+        run = run_smpolicy("build", "--shard", f"{k}/3", *sorted(_glob(root)), cwd=root)
         assert run.returncode == 0, run.stderr
         built += [Path(line).name.split(".")[0] for line in run.stdout.split() if line]
     assert sorted(set(built)) == names
@@ -77,9 +64,9 @@ def test_sharded_builds_and_checks_cover_the_fleet_and_merge(tmp_path: Path) -> 
         r"workforce_size: (\d+)", lambda m: f"workforce_size: {int(m[1]) + 1}", victim.read_text()
     )
     victim.write_text(bumped)
-    whole = json.loads(_smpolicy(root, "check", "--json").stdout)
+    whole = json.loads(run_smpolicy("check", "--json", cwd=root).stdout)
     parts = [
-        json.loads(_smpolicy(root, "check", "--json", "--shard", f"{k}/3").stdout)
+        json.loads(run_smpolicy("check", "--json", "--shard", f"{k}/3", cwd=root).stdout)
         for k in (1, 2, 3)
     ]
     merged = sorted((p for part in parts for p in part["policies"]), key=lambda p: p["name"])

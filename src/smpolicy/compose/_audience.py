@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from smpolicy.compose._context import PLATFORM_NAMES
 from smpolicy.compose._mdescape import md_escape
 from smpolicy.errors import TemplateError
 
@@ -28,23 +29,7 @@ DOCUMENTS: dict[str, tuple[str, str]] = {
     "account-manual": ("documents/account-manual.md.j2", "Manual for official account managers"),
     "quiz": ("quiz.yaml", "Training quiz"),
 }
-PLATFORM_WORDS = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "linkedin": "LinkedIn",
-    "x": "X",
-    "youtube": "YouTube",
-    "tiktok": "TikTok",
-    "threads": "Threads",
-    "bluesky": "Bluesky",
-    "mastodon": "Mastodon",
-    "reddit": "Reddit",
-    "snapchat": "Snapchat",
-    "pinterest": "Pinterest",
-    "whatsapp": "WhatsApp",
-    "doximity": "Doximity",
-    "review_sites": "a review site",
-}
+PLATFORM_WORDS = {**PLATFORM_NAMES, "review_sites": "a review site"}  # as a scenario says it
 CLINICAL_TYPES = (
     "hospital",
     "clinic",

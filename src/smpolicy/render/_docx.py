@@ -140,6 +140,10 @@ def _text_run(text: str, fmt: _Runs, style: str | None = None, *, deleted: bool 
     return f"<w:r>{rpr}{body}</w:r>"
 
 
+_CHAR_TWIPS = 125  # the width of an average character of 10.5 pt body text, in twips
+_CELL_MARGINS = 230  # left and right cell margins and a little air
+
+
 def _column_widths(rows: list[tuple[bool, ET.Element]], ncols: int, total: int = 9360) -> list[int]:
     """Column widths (twentieths of a point) in proportion to how much text each column holds."""
     weights = [0.0] * ncols
@@ -150,6 +154,21 @@ def _column_widths(rows: list[tuple[bool, ET.Element]], ncols: int, total: int =
     weights = [min(max(w, 16.0), 80.0) for w in weights]
     scale = total / sum(weights)
     widths = [int(w * scale) for w in weights]
+    # No column narrower than its longest word, so Word never breaks a word across lines.
+    floors = [0] * ncols
+    for _, row in rows:
+        for index, cell in enumerate(row):
+            if index < ncols:
+                longest = max((len(w) for w in "".join(cell.itertext()).split()), default=0)
+                floors[index] = max(floors[index], min(longest, 30) * _CHAR_TWIPS + _CELL_MARGINS)
+    if sum(floors) <= total:
+        short = sum(max(f - w, 0) for w, f in zip(widths, floors, strict=True))
+        slack = sum(max(w - f, 0) for w, f in zip(widths, floors, strict=True))
+        if short and slack:
+            widths = [
+                f if w < f else w - int((w - f) * short / slack)
+                for w, f in zip(widths, floors, strict=True)
+            ]
     widths[-1] += total - sum(widths)
     return widths
 
