@@ -132,7 +132,13 @@ def bench(args: argparse.Namespace, work: Path) -> list[Row]:
     run([*SMPOLICY, "build", str(hospital), "--out", str(work / "md"), "--format", "md"], work)
     md = work / "md" / "community-hospital.md"
     words = len(md.read_text().split())
-    ref = ["pandoc", md.name, "-o", str(work / "pandoc.docx")]
+    # The same outputs: a build writes the policy and its three audience documents, so pandoc
+    # converts those four Markdown files.
+    ref = [
+        "sh",
+        "-c",
+        'for f in community-hospital*.md; do pandoc "$f" -o "${f%.md}.pandoc.docx"; done',
+    ]
     fresh: list[float] = []
     for index in range(args.runs):
         env = {**os.environ, "XDG_CACHE_HOME": str(work / f"fresh-cache-{index}")}
@@ -141,22 +147,24 @@ def bench(args: argparse.Namespace, work: Path) -> list[Row]:
     t_ref = statistics.median(timed(ref, md.parent) for _ in range(args.runs))
     rows.append(
         ratio_row(
-            f"first build on a fresh install, DOCX ({words} words)",
+            f"first build on a fresh install, DOCX: policy ({words} words) and 3 documents",
             t_fresh,
             t_ref,
-            "pandoc md->docx",
+            "pandoc",
             1.0,
         )
     )
     t_build, t_pandoc = pair(build, ref, md.parent, args.runs)
-    rows.append(ratio_row("one build, DOCX", t_build, t_pandoc, "pandoc md->docx", 0.5))
+    rows.append(
+        ratio_row("one build, DOCX (policy and 3 documents)", t_build, t_pandoc, "pandoc", 0.5)
+    )
 
     # A batch of 24 profiles to DOCX against pandoc run as parallel on the same Markdown.
     batch_dir = work / "batch"
     profiles = make_profiles(batch_dir / "profiles", 24)
     names = [str(p) for p in profiles]
     run([*SMPOLICY, "build", *names, "--out", str(batch_dir / "md"), "--format", "md"], work)
-    mds = sorted((batch_dir / "md").glob("*.md"))
+    mds = sorted((batch_dir / "md").glob("*.md"))  # every policy and its documents
     pd_out = batch_dir / "pandoc"
     pd_out.mkdir()
     batch = [*SMPOLICY, "build", *names, "--out", str(batch_dir / "docx"), "--format", "docx"]
@@ -169,10 +177,10 @@ def bench(args: argparse.Namespace, work: Path) -> list[Row]:
         theirs.append(pandoc_many(mds, pd_out, JOBS))
     rows.append(
         ratio_row(
-            "batch of 24 profiles to DOCX",
+            "batch of 24 profiles to DOCX (96 documents)",
             statistics.median(mine),
             statistics.median(theirs),
-            f"pandoc x24, {JOBS} at a time",
+            f"pandoc x{len(mds)}, {JOBS} at a time",
             0.2,
         )
     )
