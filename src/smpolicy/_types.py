@@ -54,6 +54,25 @@ Platform = Literal[
 ]
 PLATFORMS: tuple[str, ...] = get_args(Platform)
 
+# How the policy names each platform in running text.
+PLATFORM_NAMES: dict[str, str] = {
+    "facebook": "Facebook",
+    "instagram": "Instagram",
+    "linkedin": "LinkedIn",
+    "x": "X",
+    "youtube": "YouTube",
+    "tiktok": "TikTok",
+    "threads": "Threads",
+    "bluesky": "Bluesky",
+    "mastodon": "Mastodon",
+    "reddit": "Reddit",
+    "snapchat": "Snapchat",
+    "pinterest": "Pinterest",
+    "whatsapp": "WhatsApp",
+    "doximity": "Doximity",
+    "review_sites": "review sites",
+}
+
 RiskAppetite = Literal["conservative", "balanced", "permissive"]
 RISK_APPETITES: tuple[str, ...] = get_args(RiskAppetite)
 

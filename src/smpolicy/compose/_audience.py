@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from smpolicy.compose._context import PLATFORM_NAMES
+from smpolicy._types import PLATFORM_NAMES
 from smpolicy.compose._mdescape import md_escape
 from smpolicy.errors import TemplateError
 

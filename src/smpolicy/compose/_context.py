@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from smpolicy._types import ORG_TYPE_LABELS
+from smpolicy._types import ORG_TYPE_LABELS, PLATFORM_NAMES
 from smpolicy.compose._mdescape import MdSafe, md_escape
 from smpolicy.errors import TemplateError
 from smpolicy.law._model import PackEntry, RegulationPack
@@ -298,23 +298,6 @@ def answer_conflicts(profile: Profile, facts: FactSet) -> list[str]:
     return lines
 
 
-PLATFORM_NAMES = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "linkedin": "LinkedIn",
-    "x": "X",
-    "youtube": "YouTube",
-    "tiktok": "TikTok",
-    "threads": "Threads",
-    "bluesky": "Bluesky",
-    "mastodon": "Mastodon",
-    "reddit": "Reddit",
-    "snapchat": "Snapchat",
-    "pinterest": "Pinterest",
-    "whatsapp": "WhatsApp",
-    "doximity": "Doximity",
-    "review_sites": "review sites",
-}
 CLINICAL_LEADS = {
     "hospital": "chief medical officer",
     "academic_medical_center": "chief medical officer",

@@ -15,7 +15,13 @@ from typing import Annotated, Any, Literal
 
 from pydantic import TypeAdapter, ValidationError
 
-from smpolicy._types import ORG_TYPE_LABELS, ORG_TYPES, PLATFORMS, RISK_APPETITES
+from smpolicy._types import (
+    ORG_TYPE_LABELS,
+    ORG_TYPES,
+    PLATFORM_NAMES,
+    PLATFORMS,
+    RISK_APPETITES,
+)
 from smpolicy.profile._fileformat import (
     field_info,
     to_plain,
@@ -191,19 +197,8 @@ def clean(question: Question, value: Any) -> Any:
 # --------------------------------------------------------------------------- the questions
 
 _PLATFORM_LABELS = {
-    "facebook": "Facebook",
-    "instagram": "Instagram",
-    "linkedin": "LinkedIn",
+    **PLATFORM_NAMES,
     "x": "X (formerly Twitter)",
-    "youtube": "YouTube",
-    "tiktok": "TikTok",
-    "threads": "Threads",
-    "bluesky": "Bluesky",
-    "mastodon": "Mastodon",
-    "reddit": "Reddit",
-    "snapchat": "Snapchat",
-    "pinterest": "Pinterest",
-    "whatsapp": "WhatsApp",
     "doximity": "Doximity (network for clinicians)",
     "review_sites": "Review sites (Google, Yelp, Healthgrades and similar)",
 }
