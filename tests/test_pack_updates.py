@@ -378,3 +378,20 @@ def test_scheduled_update_script_commits_rebuilds_and_describes_them(tmp_path: P
         check=False,
     )
     assert again.returncode == 0 and "nothing to do" in again.stdout
+
+
+def test_adding_an_overlay_makes_only_its_entry_a_reason(tmp_path: Path) -> None:
+    root = _workspace(tmp_path, "formats: [md]\n")
+    os.chdir(root)
+    assert run_smpolicy("build", "profiles/hospital.yaml").returncode == 0
+    folder = root / "overlays"
+    folder.mkdir()
+    patch = {"id": "us.hipaa.breach_notification", "values": {"hhs_notice_500_plus_max_days": 30}}
+    (folder / "US.yaml").write_text(json.dumps({"jurisdiction": "US", "entries": [patch]}))
+    (root / "smpolicy.yaml").write_text("formats: [md]\npack_overlays: [overlays]\n")
+    stale = run_smpolicy("check", "--json")
+    reasons = json.loads(stale.stdout)["policies"][0]["reasons"]
+    assert reasons == [
+        "HIPAA Breach Notification Rule: HHS notice 500 plus max changed from 60 days to 30 days"
+        " (touches section 3.7)"
+    ]  # every other entry merged through the overlay folder keeps its hash

@@ -236,7 +236,7 @@ def merged_pack_dir(base_dir: Path, overlays: list[Path]) -> tuple[Path, list[Sh
 
     packs, shadows = apply_overlays(base_dir, overlays)
     blobs = {
-        code: json.dumps(data, sort_keys=True, default=_json_default).encode()
+        code: json.dumps(data, default=_json_default).encode()  # key order kept: it is hashed
         for code, data in sorted(packs.items())
     }
     meta_src = base_dir / PACKSET_FILE
