@@ -71,6 +71,10 @@ def test_quiz_is_multiple_choice_on_the_organizations_own_platforms(path: Path) 
     assert named & mine, path.stem
     assert not (named & others - {"X"}), f"{path.stem}: {sorted(named & others)}"
     assert _heading(quiz, "Everyone") < _heading(quiz, "Official account managers")
+    scenarios = re.findall(r"^\*\*\d+\.\*\* (.+)$", body, flags=re.M)
+    for scenario in scenarios:  # a review site is the setting only of questions about reviews
+        if "a review site" in scenario:
+            assert scenario.lower().count("review") >= 2, scenario
 
 
 def test_quiz_fits_the_organization() -> None:

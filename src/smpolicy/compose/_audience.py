@@ -140,7 +140,10 @@ def quiz_questions(
         when = raw.get("when") or {}
         if not _applies(when, context, platforms):
             continue
-        allowed = [p for p in platforms if p in when.get("platforms_any", platforms)]
+        # A review site is a setting only for questions that name it (nobody posts a team photo
+        # or asks a friend for advice there).
+        social = [p for p in platforms if p != "review_sites"]
+        allowed = [p for p in platforms if p in when.get("platforms_any", social)]
         platform = PLATFORM_WORDS[allowed[index % len(allowed)]] if allowed else "social media"
 
         def render(text: str, platform: str = platform) -> str:
