@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -262,13 +263,24 @@ def test_new_packs_release_reaches_an_installed_smpolicy(tmp_path: Path) -> None
     tool = _wheel(ROOT, dist / "tool")
     old = _wheel(_packs_release(tmp_path, "old", "2030.1.1", edit=False), dist / "old")
     new = _wheel(_packs_release(tmp_path, "new", "2030.1.2", edit=True), dist / "new")
-    site = tmp_path / "site"
+    # A fresh virtual environment with its own smpolicy and packs; the libraries smpolicy needs
+    # come from this test's environment through a .pth line (this machine has no network).
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    purelib = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    Path(purelib, "test-dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
 
     def install(*wheels: Path) -> None:
         subprocess.run(
             [
-                *(sys.executable, "-m", "pip", "install", "--no-deps", "--quiet", "--upgrade"),
-                *("--target", str(site), *map(str, wheels)),
+                *(str(python), "-m", "pip", "install", "--no-deps", "--no-index", "--quiet"),
+                *("--upgrade", *map(str, wheels)),
             ],
             check=True,
             timeout=300,
@@ -276,11 +288,11 @@ def test_new_packs_release_reaches_an_installed_smpolicy(tmp_path: Path) -> None
 
     install(tool, old)
     root = _workspace(tmp_path, "formats: [docx, md]\n")
-    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
 
     def smpolicy(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            [sys.executable, "-m", "smpolicy", *args],
+            [str(venv / "bin" / "smpolicy"), *args],
             capture_output=True,
             text=True,
             env=env,
