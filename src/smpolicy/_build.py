@@ -247,7 +247,9 @@ def write_formats(
     images: dict[str, Image] | None = None,
     style: HouseStyle | None = None,
 ) -> dict[str, bytes]:
-    """Produce the bytes of each requested format from the rendered Markdown."""
+    """Produce the bytes of each requested format: the policy, then each audience document."""
+    from smpolicy.compose._audience import DOCUMENTS  # noqa: PLC0415
+
     results: dict[str, bytes] = {}
     images = dict(images or {})
     if rendered.flowchart_name in rendered.markdown:
@@ -256,34 +258,13 @@ def write_formats(
             results["flowchart.png"] = images[rendered.flowchart_name].data
     if "pdf" in formats and "docx" not in formats:
         formats = (*formats, "docx")
-    if "md" in formats:
-        results["md"] = rendered.markdown.encode("utf-8")
-    if "docx" in formats or "html" in formats:
-        root, _html_body = parse_markdown(rendered.markdown)
-        meta = docx_meta(rendered)
-        if "docx" in formats:
-            writer = DocxWriter(
-                meta,
-                images,
-                style.styles if style else None,
-                theme=style.theme if style else None,
-                logo=style.logo if style else None,
-            )
-            results["docx"] = writer.write(root)
-        if "html" in formats:
-            results["html"] = render_html(
-                root,
-                images={
-                    name: "data:image/png;base64," + base64.b64encode(img.data).decode()
-                    for name, img in images.items()
-                },
-                title=meta.title,
-                language=meta.language,
-                header=meta.header_text.replace("\t", " — "),
-                footer=meta.footer_text,
-            ).encode("utf-8")
+    meta = docx_meta(rendered)
+    results.update(_formats_of(rendered.markdown, "", meta, formats, images, style, toc=True))
     for name, text in rendered.documents.items():
-        results.update(_document_formats(rendered, name, text, formats, style))
+        label = DOCUMENTS[name][1]
+        title = f"{rendered.profile.policy.title}: {label.lower()}"
+        doc_meta = replace(meta, title=title, subject=f"{label}: {meta.subject}")
+        results.update(_formats_of(text, f"{name}.", doc_meta, formats, {}, style, toc=False))
     if "pdf" in formats:
         from smpolicy.render._pdf import docx_to_pdf  # noqa: PLC0415
 
@@ -291,44 +272,45 @@ def write_formats(
     return results
 
 
-def _document_formats(
-    rendered: Rendered,
-    name: str,
+def _formats_of(
     markdown: str,
+    prefix: str,
+    meta: DocxMeta,
     formats: tuple[str, ...],
+    images: dict[str, Image],
     style: HouseStyle | None,
+    *,
+    toc: bool,
 ) -> dict[str, bytes]:
-    """One audience document in each requested format, keyed '<name>.<format>'."""
-    from smpolicy.compose._audience import DOCUMENTS  # noqa: PLC0415
-
+    """One document's Markdown, DOCX and HTML (as requested), keyed '<prefix><format>'."""
     results: dict[str, bytes] = {}
     if "md" in formats:
-        results[f"{name}.md"] = markdown.encode("utf-8")
+        results[f"{prefix}md"] = markdown.encode("utf-8")
     if "docx" not in formats and "html" not in formats:
         return results
     root, _html_body = parse_markdown(markdown)
-    base = docx_meta(rendered)
-    title = f"{rendered.profile.policy.title}: {DOCUMENTS[name][1].lower()}"
-    meta = replace(base, title=title, subject=f"{DOCUMENTS[name][1]}: {base.subject}")
     if "docx" in formats:
         writer = DocxWriter(
             meta,
-            {},
+            images,
             style.styles if style else None,
             theme=style.theme if style else None,
             logo=style.logo if style else None,
-            toc=False,
+            toc=toc,
         )
-        results[f"{name}.docx"] = writer.write(root)
+        results[f"{prefix}docx"] = writer.write(root)
     if "html" in formats:
-        results[f"{name}.html"] = render_html(
+        results[f"{prefix}html"] = render_html(
             root,
-            images={},
+            images={
+                name: "data:image/png;base64," + base64.b64encode(img.data).decode()
+                for name, img in images.items()
+            },
             title=meta.title,
             language=meta.language,
             header=meta.header_text.replace("\t", " — "),
             footer=meta.footer_text,
-            toc=False,
+            toc=toc,
         ).encode("utf-8")
     return results
 

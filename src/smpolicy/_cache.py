@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from smpolicy import __version__
@@ -36,3 +37,19 @@ def write_cache(path: Path, data: bytes) -> None:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         Path(tmp).replace(path)
+
+
+def cached_bytes(kind: str, name: str, make: Callable[[], bytes]) -> bytes:
+    """The bytes cached under ``kind/name``, or ``make()``'s, cached for next time.
+
+    ``name`` must be derived from every input of ``make`` (a content hash), so an entry is
+    never stale.
+    """
+    path = cache_path(kind, name)
+    if path is not None and path.is_file():
+        with contextlib.suppress(OSError):
+            return path.read_bytes()
+    data = make()
+    if path is not None:
+        write_cache(path, data)
+    return data

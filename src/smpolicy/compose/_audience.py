@@ -12,7 +12,6 @@ Each is rendered from the same context as the policy, so names, figures and cont
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import re
@@ -107,25 +106,28 @@ def _stories(context: dict[str, Any]) -> bool:
 
 def load_bank(pack: Any) -> dict[str, Any]:
     """The question bank of a template pack (an overlay's quiz.yaml wins)."""
-    from smpolicy._cache import cache_path, write_cache  # noqa: PLC0415
+    from smpolicy._cache import cached_bytes  # noqa: PLC0415
     from smpolicy._yaml import load_yaml  # noqa: PLC0415
 
     for base in (pack.overlay, pack.root):
         path = Path(base) / "quiz.yaml" if base is not None else None
         if path is None or not path.is_file():
             continue
-        cached = cache_path("quiz", hashlib.sha256(path.read_bytes()).hexdigest() + ".json")
-        if cached is not None and cached.is_file():
-            with contextlib.suppress(OSError, ValueError):
-                loaded = json.loads(cached.read_bytes())
-                if isinstance(loaded, dict):
-                    return loaded
-        data = load_yaml(path)
-        if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
-            raise TemplateError(f"{path}: questions: a list of questions is needed")
-        if cached is not None:
-            write_cache(cached, json.dumps(data).encode())
-        return data
+
+        def parse(path: Path = path) -> bytes:
+            data = load_yaml(path)
+            if not isinstance(data, dict) or not isinstance(data.get("questions"), list):
+                raise TemplateError(f"{path}: questions: a list of questions is needed")
+            return json.dumps(data).encode()
+
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        try:
+            bank = json.loads(cached_bytes("quiz", f"{digest}.json", parse))
+        except ValueError:
+            bank = None
+        if not isinstance(bank, dict):  # a damaged cache entry: parse the file again
+            bank = json.loads(parse())
+        return dict(bank)
     raise TemplateError(f"{pack.root}/quiz.yaml: the template pack has no question bank")
 
 

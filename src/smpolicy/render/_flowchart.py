@@ -31,20 +31,13 @@ def draw_flowchart(tiers: list[Tier], *, monitor: str, decider: str) -> bytes:
 
     import PIL  # noqa: PLC0415
 
-    from smpolicy._cache import cache_path, write_cache  # noqa: PLC0415
+    from smpolicy._cache import cached_bytes  # noqa: PLC0415
 
     key = json.dumps([[t.name, t.timing, t.approver] for t in tiers] + [monitor, decider])
     digest = hashlib.sha256(f"{PIL.__version__}\0{key}".encode()).hexdigest()
-    cached = cache_path("flowchart", f"{digest}.png")
-    if cached is not None and cached.is_file():
-        try:
-            return cached.read_bytes()
-        except OSError:
-            pass
-    png = _draw(tiers, monitor=monitor, decider=decider)
-    if cached is not None:
-        write_cache(cached, png)
-    return png
+    return cached_bytes(
+        "flowchart", f"{digest}.png", lambda: _draw(tiers, monitor=monitor, decider=decider)
+    )
 
 
 def _draw(tiers: list[Tier], *, monitor: str, decider: str) -> bytes:

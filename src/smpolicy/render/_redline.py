@@ -792,33 +792,6 @@ def redline(
     return Redline(docx, tuple(writer.changes))
 
 
-def redline_docx(
-    old_markdown: str,
-    new_markdown: str,
-    meta: DocxMeta,
-    *,
-    author: str,
-    date: str,
-    images: dict[str, Image] | None = None,
-    style: HouseStyle | None = None,
-    old_images: dict[str, Image] | None = None,
-) -> bytes:
-    """A DOCX whose tracked changes turn the old version into the new one."""
-    return redline(
-        old_markdown,
-        new_markdown,
-        meta,
-        author=author,
-        date=date,
-        images=images,
-        style=style,
-        old_images=old_images,
-    ).docx
-
-
-# -- text diffs ------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class Block:
     """One paragraph-like unit of a policy: its style and plain text."""
