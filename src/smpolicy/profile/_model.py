@@ -34,13 +34,15 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2999, 12, 31)
 
 
-def _no_control(value: str) -> str:
-    match = _CONTROL.search(value)
+def _refuse_control(pattern: re.Pattern[str], value: str, advice: str) -> None:
+    """Raise the one-line error for the first character of ``pattern`` found in ``value``."""
+    match = pattern.search(value)
     if match:
-        raise ValueError(
-            f"contains control character U+{ord(match.group()):04X}, which documents cannot hold; "
-            "remove it"
-        )
+        raise ValueError(f"contains control character U+{ord(match.group()):04X}{advice}")
+
+
+def _no_control(value: str) -> str:
+    _refuse_control(_CONTROL, value, ", which documents cannot hold; remove it")
     if not value.strip():
         raise ValueError("must not be blank")
     return value.strip()
@@ -48,12 +50,11 @@ def _no_control(value: str) -> str:
 
 def _one_line(value: str) -> str:
     """A name or title: one line, so no line break, tab or other control character at all."""
-    match = _ANY_CONTROL.search(value.strip())
-    if match:
-        raise ValueError(
-            f"contains control character U+{ord(match.group()):04X} (a line break, tab or "
-            "invisible character); write it on one line"
-        )
+    _refuse_control(
+        _ANY_CONTROL,
+        value.strip(),
+        " (a line break, tab or invisible character); write it on one line",
+    )
     return _no_control(value)
 
 
@@ -93,12 +94,7 @@ StrictDate = Annotated[dt.date, BeforeValidator(_strict_date), AfterValidator(_d
 
 
 def _path_text(value: str) -> str:
-    match = _ANY_CONTROL.search(value)
-    if match:
-        raise ValueError(
-            f"contains control character U+{ord(match.group()):04X}, which a file name cannot "
-            "hold; remove it"
-        )
+    _refuse_control(_ANY_CONTROL, value, ", which a file name cannot hold; remove it")
     if not value.strip():
         raise ValueError("must not be blank")
     return value
@@ -108,9 +104,7 @@ PathText = Annotated[str, Field(max_length=1024), AfterValidator(_path_text)]
 
 
 def _email(value: str) -> str:
-    match = _ANY_CONTROL.search(value)
-    if match:
-        raise ValueError(f"contains control character U+{ord(match.group()):04X}; remove it")
+    _refuse_control(_ANY_CONTROL, value, "; remove it")
     if not _EMAIL.match(value):
         raise ValueError(f"{value!r} is not an email address like name@example.org")
     return value
