@@ -111,7 +111,9 @@ class TemplatePack:
         for base in (self.root, self.overlay):
             if base is None:
                 continue
-            clauses = sorted((base / "clauses").rglob("*.yaml")) if (base / "clauses").is_dir() else []
+            clauses = (
+                sorted((base / "clauses").rglob("*.yaml")) if (base / "clauses").is_dir() else []
+            )
             for path in [*sorted(base.rglob("*.j2")), *clauses]:
                 rel = path.relative_to(base).as_posix()
                 result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
@@ -245,8 +247,10 @@ def _clause_source(search: list[str], template: str) -> tuple[str, str, Any]:
     else:
         source = section_source(files, name)
     stamp = tuple((f.path, f.path.stat().st_mtime_ns) for f in files)
-    return source, f"{search[-1]}/clauses/{name}", lambda: stamp == tuple(
-        (f.path, f.path.stat().st_mtime_ns) for f in files
+    return (
+        source,
+        f"{search[-1]}/clauses/{name}",
+        lambda: stamp == tuple((f.path, f.path.stat().st_mtime_ns) for f in files),
     )
 
 
