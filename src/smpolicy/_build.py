@@ -128,6 +128,7 @@ def render_policy(
         history=history or [],
         flowchart_name=flowchart_name,
         next_review=next_review,
+        clause_files=pack.clauses(),
     )
     env = pack.environment()
     markdown = render_template(env, ENTRY_TEMPLATE, context)

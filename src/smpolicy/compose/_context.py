@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from smpolicy._types import ORG_TYPE_LABELS, PLATFORM_NAMES
+from smpolicy.compose._clauses import ClauseFile, ClausePlan, ConditionInputs
 from smpolicy.compose._mdescape import MdSafe, md_escape
 from smpolicy.errors import TemplateError
 from smpolicy.law._model import PackEntry, RegulationPack
@@ -413,6 +414,7 @@ def build_context(
     history: list[dict[str, Any]],
     flowchart_name: str = "flowchart.png",
     next_review: dt.date | None = None,
+    clause_files: tuple[ClauseFile, ...] = (),
 ) -> tuple[dict[str, Any], Citations]:
     """Everything a template may use. Profile values are escaped on output."""
     citations = Citations(facts)
@@ -576,6 +578,11 @@ def build_context(
         listed = "; ".join(f"{n} in {area}" for n, area in found)
         return MdSafe("a crisis line" + (f" ({md_escape(listed)})" if found else ""))
 
+    stories = stories_allowed(profile, facts)
+    plan = ClausePlan.make(
+        clause_files,
+        ConditionInputs(profile, facts, band, hipaa, stories, people, org.name),
+    )
     context: dict[str, Any] = {
         "profile": profile,
         "org": org,
@@ -586,7 +593,12 @@ def build_context(
         "risk": profile.risk_appetite,
         "controls": effective,
         "tiers": misinformation_tiers(profile, effective),
-        "stories": stories_allowed(profile, facts),
+        "stories": stories,
+        "clause_plan": plan,
+        "applies": plan.applies,
+        "variant": plan.variant,
+        "number": plan.number,
+        "ref": plan.ref,
         "roles": roles,
         "summary": summary,
         "figures": figures,
@@ -636,6 +648,7 @@ def build_context(
         "has_fact": has_fact,
         "fact": citations.entry,
         "cite": citations.cite,
+        "cites": lambda entries: MdSafe("; ".join(citations.cite(e) for e in entries)),
         "cited": citations.used,
         "upcoming": facts.upcoming,
         "obligation": facts.obligation,

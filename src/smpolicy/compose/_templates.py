@@ -26,6 +26,8 @@ from smpolicy.profile._model import format_validation_error
 if TYPE_CHECKING:  # pragma: no cover
     import jinja2
 
+    from smpolicy.compose._clauses import ClauseFile
+
 ENTRY_TEMPLATE = "policy.md.j2"
 MAX_TEMPLATE_BYTES = 1024 * 1024
 """Largest single file in a template pack."""
@@ -91,6 +93,12 @@ class TemplatePack:
             raise TemplateError(f"unknown risk appetite {appetite!r}")
         return {key: getattr(spec, appetite) for key, spec in self.info.controls.items()}
 
+    def clauses(self) -> tuple[ClauseFile, ...]:
+        """The pack's rules (clause files), overlay files replacing those of the same name."""
+        from smpolicy.compose._clauses import clause_files  # noqa: PLC0415
+
+        return clause_files([p for p in (self.overlay, self.root) if p is not None])
+
     def section_fingerprints(self) -> dict[str, str]:
         """A short hash per template file (relative name), overlay files winning (memoized)."""
         key = ("sections", self.root, self.overlay)
@@ -103,7 +111,8 @@ class TemplatePack:
         for base in (self.root, self.overlay):
             if base is None:
                 continue
-            for path in sorted(base.rglob("*.j2")):
+            clauses = sorted((base / "clauses").rglob("*.yaml")) if (base / "clauses").is_dir() else []
+            for path in [*sorted(base.rglob("*.j2")), *clauses]:
                 rel = path.relative_to(base).as_posix()
                 result[rel] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
         return dict(sorted(result.items()))
@@ -205,6 +214,8 @@ def _confined_loader_class() -> type[jinja2.FileSystemLoader]:
         def get_source(
             self, environment: jinja2.Environment, template: str
         ) -> tuple[str, str, Any]:
+            if template.startswith(CLAUSES_PREFIX):
+                return _clause_source(self.searchpath, template)
             source, filename, uptodate = super().get_source(environment, template)
             real = Path(filename).resolve()
             if not any(real.is_relative_to(Path(p).resolve()) for p in self.searchpath):
@@ -217,6 +228,26 @@ def _confined_loader_class() -> type[jinja2.FileSystemLoader]:
             return source, filename, uptodate
 
     return ConfinedLoader
+
+
+CLAUSES_PREFIX = "clauses/"
+"""Templates named ``clauses/NN-section`` (a section's rules) or ``clauses/guide-GROUP`` (the
+staff guide's short forms of one group) are assembled from the clause files."""
+
+
+def _clause_source(search: list[str], template: str) -> tuple[str, str, Any]:
+    from smpolicy.compose._clauses import clause_files, guide_source, section_source  # noqa: PLC0415
+
+    files = clause_files([Path(p) for p in search])
+    name = template[len(CLAUSES_PREFIX) :]
+    if name.startswith("guide-"):
+        source = guide_source(files, name[len("guide-") :])
+    else:
+        source = section_source(files, name)
+    stamp = tuple((f.path, f.path.stat().st_mtime_ns) for f in files)
+    return source, f"{search[-1]}/clauses/{name}", lambda: stamp == tuple(
+        (f.path, f.path.stat().st_mtime_ns) for f in files
+    )
 
 
 def _confined_loader(search: list[str]) -> jinja2.FileSystemLoader:
@@ -283,7 +314,7 @@ def _where(exc: BaseException) -> str:
     where = ""
     while tb is not None:
         code = tb.tb_frame.f_code
-        if code.co_filename.endswith(".j2"):
+        if code.co_filename.endswith(".j2") or "/clauses/" in code.co_filename:
             where = f"{Path(code.co_filename).name}:{tb.tb_lineno}: "
         tb = tb.tb_next
     return where

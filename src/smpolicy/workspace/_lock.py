@@ -348,7 +348,11 @@ def profile_values(profile: Profile) -> dict[str, Any]:
 
 
 def section_name(template: str) -> str:
-    """'sections/05-misinformation.md.j2' -> 'misinformation'."""
+    """'sections/05-misinformation.md.j2' -> 'misinformation';
+    'clauses/03-privacy/02-consent.yaml' -> 'privacy: consent'."""
+    parts = template.split("/")
+    if len(parts) == 3 and parts[0] == "clauses":
+        return f"{section_name(parts[1])}: {section_name(parts[2])}"
     stem = template.rsplit("/", 1)[-1].split(".", 1)[0]
     head, _, rest = stem.partition("-")
     return rest if rest and (head.isdigit() or len(head) == 1) else stem
