@@ -46,7 +46,7 @@ docs-serve: $(VENV)/.installed
 
 ## bench: time builds and checks (see benchmarks/README.md)
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/bench.py --runs 3 --fleet 1000 --write-docs
 
 clean:
 	rm -rf out build dist .pytest_cache .mypy_cache .ruff_cache

@@ -152,7 +152,7 @@ def profile(stem: str) -> Profile:
 
 
 def plain(markdown: str) -> str:
-    root, _ = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     return " ".join(" ".join("".join(e.itertext()).split()) for e in root)
 
 
@@ -338,7 +338,7 @@ def test_scheduled_changes_render_as_a_table() -> None:
     import datetime as dt
 
     rendered = render_policy(profile("smile-dental"), as_of=dt.date(2024, 6, 1))
-    root, _ = parse_markdown(rendered.markdown)
+    root = parse_markdown(rendered.markdown)
     blocks = list(root)
     at = next(
         i for i, e in enumerate(blocks) if "Changes already scheduled" in "".join(e.itertext())
@@ -375,7 +375,7 @@ def test_section_numbers_in_the_markdown() -> None:
     assert re.search(r"^# 3\. Privacy and confidentiality$", markdown, re.M)
     assert re.search(r"^## 3\.2 ", markdown, re.M)
     assert re.search(r"^# Appendix A\. ", markdown, re.M)
-    root, _ = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     classes = {"".join(e.itertext()): e.get("class") for e in root if e.tag == "h1"}
     assert classes["Privacy and confidentiality"] is None  # writers add the number themselves
     assert classes["Social Media Policy"] == "title"

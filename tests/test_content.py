@@ -69,7 +69,7 @@ def render(org_type: str, jurisdictions: list[str], risk: str, public: bool = Fa
 
 
 def check_policy(markdown: str, jurisdictions: list[str]) -> None:
-    root, _ = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     h1 = ["".join(e.itertext()) for e in root if e.tag == "h1"]
     for section in SECTIONS:
         assert section in h1, f"missing section {section!r}"
@@ -130,7 +130,7 @@ def test_multi_jurisdiction_and_public_sector(org_type: str) -> None:
 
 
 def _sentences(markdown: str) -> set[str]:
-    root, _ = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     text = " ".join(" ".join(e.itertext()) for e in root)
     return {s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if len(s.strip()) > 20}
 

@@ -145,7 +145,7 @@ def test_docx2python_reads_the_same_headings_and_text(hospital_docx) -> None:
     from docx2python import docx2python
 
     docx, markdown = hospital_docx
-    root, _ = parse_markdown(markdown.read_text())
+    root = parse_markdown(markdown.read_text())
     headings = ["".join(e.itertext()) for e in root if e.tag in ("h1", "h2", "h3")]
     paragraphs = ["".join(e.itertext()) for e in root if e.tag == "p"]
     with docx2python(docx) as doc:
@@ -172,7 +172,7 @@ def test_pandoc_reads_the_same_headings(hospital_docx) -> None:
         check=True,
         timeout=120,
     ).stdout
-    root, _ = parse_markdown(markdown.read_text())
+    root = parse_markdown(markdown.read_text())
     for elem in root:
         if elem.tag in ("h1", "h2"):
             assert "".join(elem.itertext()) in plain
@@ -191,7 +191,7 @@ def test_properties_come_from_the_profile(hospital_docx) -> None:
 
 def test_hostile_text_stays_literal() -> None:
     markdown = "# Heading\n\nText with a control-free <script>alert(1)</script> & \\*stars\\*.\n"
-    root, _ = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     meta = DocxMeta("T", "S", "A", "K", "D", "en-GB", "2026-01-01", "Org <&>", "H", "F", 1, "g")
     data = DocxWriter(meta).write(root)
     with zipfile.ZipFile(__import__("io").BytesIO(data)) as archive:

@@ -289,7 +289,7 @@ def _formats_of(
         results[f"{prefix}md"] = markdown.encode("utf-8")
     if "docx" not in formats and "html" not in formats:
         return results
-    root, _html_body = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     if "docx" in formats:
         writer = DocxWriter(
             meta,

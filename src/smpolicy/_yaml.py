@@ -9,7 +9,11 @@ impossible dates reported with their line instead of a traceback.
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
+import hashlib
 import io
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -124,11 +128,78 @@ def _check_structure(text: str, path: Path) -> None:
                 )
 
 
-def load_yaml(path: Path, *, round_trip: bool = False) -> Any:
-    """Parse YAML from ``path`` safely. ``round_trip`` keeps comments and order."""
+def _encode(value: Any) -> Any:
+    """Parsed YAML as JSON: scalars as themselves, everything else as a one-key tagged object.
+
+    Raises TypeError for a value JSON cannot carry exactly (a set, bytes), so it is not cached.
+    """
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {"d": [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, list):
+        return {"l": [_encode(v) for v in value]}
+    if isinstance(value, dt.datetime):
+        return {"T": value.isoformat()}
+    if isinstance(value, dt.date):
+        return {"t": value.isoformat()}
+    raise TypeError(type(value).__name__)
+
+
+def _decode(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    ((tag, body),) = value.items()
+    if tag == "d":
+        return {_decode(k): _decode(v) for k, v in body}
+    if tag == "l":
+        return [_decode(v) for v in body]
+    if tag == "T":
+        return dt.datetime.fromisoformat(body)
+    return dt.date.fromisoformat(body)
+
+
+def _exact_types(value: Any) -> bool:
+    """True when ``value`` holds only plain dicts, lists and scalars (what _decode makes)."""
+    if isinstance(value, dict):
+        return type(value) is dict and all(
+            _exact_types(k) and _exact_types(v) for k, v in value.items()
+        )
+    if isinstance(value, list):
+        return type(value) is list and all(_exact_types(v) for v in value)
+    return value is None or type(value) in (bool, int, float, str, dt.date, dt.datetime)
+
+
+def load_yaml(path: Path, *, round_trip: bool = False, cache: bool = True) -> Any:
+    """Parse YAML from ``path`` safely. ``round_trip`` keeps comments and order.
+
+    With ``cache``, a file parsed without ``round_trip`` is cached by the hash of its text
+    (every check above passed on exactly that text), so an unchanged file (a pack, a clause,
+    a template pack's metadata) is parsed once per user. Profiles, which change with every
+    edit, are not cached.
+    """
+    text = read_text(path)
+    if round_trip or not cache:
+        return _parse(text, path, round_trip=round_trip)
+    from smpolicy._cache import cache_path, write_cache  # noqa: PLC0415
+
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    cached = cache_path("yaml-1", digest + ".json")
+    if cached is not None and cached.is_file():
+        try:
+            return _decode(json.loads(cached.read_bytes()))
+        except (OSError, ValueError, TypeError, AttributeError):
+            pass  # a damaged entry: parse the file again
+    data = _parse(text, path, round_trip=False)
+    if cached is not None and _exact_types(data):
+        with contextlib.suppress(TypeError, ValueError):
+            write_cache(cached, json.dumps(_encode(data), allow_nan=True).encode())
+    return data
+
+
+def _parse(text: str, path: Path, *, round_trip: bool) -> Any:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
 
-    text = read_text(path)
     try:
         _check_structure(text, path)
         data = _yaml(round_trip=round_trip).load(text)

@@ -402,4 +402,4 @@ def parse_profile(data: Any, source: str) -> Profile:
 def load_profile(path: str | Path) -> Profile:
     """Read and validate a profile file."""
     path = Path(path)
-    return parse_profile(load_yaml(path), str(path))
+    return parse_profile(load_yaml(path, cache=False), str(path))

@@ -6,8 +6,6 @@ Word repairs or refuses documents whose child elements are out of order.
 
 from __future__ import annotations
 
-from xml.sax.saxutils import escape, quoteattr
-
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 NS_DECL = (
@@ -22,13 +20,18 @@ DOC_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 
 
 def esc(text: str) -> str:
-    """Escape text content for XML."""
-    return escape(text)
+    """Escape text content for XML (as xml.sax.saxutils.escape, whose module imports urllib)."""
+    return text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;")
 
 
 def attr(text: str) -> str:
-    """Quote an attribute value for XML."""
-    return quoteattr(text)
+    """Quote an attribute value for XML (as xml.sax.saxutils.quoteattr)."""
+    text = esc(text).replace("\n", "&#10;").replace("\r", "&#13;").replace("\t", "&#9;")
+    if '"' not in text:
+        return f'"{text}"'
+    if "'" not in text:
+        return f"'{text}'"
+    return '"{}"'.format(text.replace('"', "&quot;"))
 
 
 def content_types(media: list[str], *, theme: bool = False) -> str:

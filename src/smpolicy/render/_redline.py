@@ -766,8 +766,8 @@ def redline(
     differs from the new version's (the flowchart, when its inputs changed) is shown
     replaced. Same inputs, same bytes.
     """
-    old_root, _ = parse_markdown(old_markdown)
-    new_root, _ = parse_markdown(new_markdown)
+    old_root = parse_markdown(old_markdown)
+    new_root = parse_markdown(new_markdown)
     images = dict(images or {})
     for img in old_root.iter("img"):
         name = img.get("src", "")
@@ -802,7 +802,7 @@ class Block:
 
 def blocks(markdown: str) -> list[Block]:
     """Flatten a policy's Markdown into styled paragraphs, in reading order."""
-    root, _ = parse_markdown(markdown)
+    root = parse_markdown(markdown)
     out: list[Block] = []
 
     def walk_list(elem: ET.Element) -> None:
