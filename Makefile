@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 EXAMPLE := profiles/examples/community-hospital.yaml
 
-.PHONY: demo test lint typecheck unit examples docs docs-serve bench clean
+.PHONY: demo test lint typecheck unit examples docs docs-serve bench yaml-seed clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ docs: $(VENV)/.installed
 
 docs-serve: $(VENV)/.installed
 	$(BIN)/mkdocs serve
+
+## yaml-seed: parse the built-in YAML ahead of time (after editing templates/ or regulations/)
+yaml-seed: $(VENV)/.installed
+	$(BIN)/python tools/make_yaml_seed.py
 
 ## bench: time builds and checks (see benchmarks/README.md)
 bench: $(VENV)/.installed

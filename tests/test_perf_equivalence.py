@@ -67,3 +67,82 @@ def test_profiles_are_not_cached(tmp_path, monkeypatch) -> None:
     example = Path(__file__).parents[1] / "profiles" / "examples" / "community-hospital.yaml"
     load_profile(example)
     assert not list((tmp_path / "cache").rglob("yaml-1/*.json"))
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal, with the same types and key order all the way down."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, dict):
+        assert isinstance(b, dict)
+        return _same(list(a), list(b)) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        assert isinstance(b, list)
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def test_the_shipped_yaml_seed_is_up_to_date() -> None:
+    from smpolicy._yaml import SEED_FILE, make_seed, seed_sources
+
+    assert seed_sources(), "the built-in YAML files are found"
+    assert SEED_FILE.read_bytes() == make_seed(seed_sources()), (
+        "src/smpolicy/_yaml_seed.json is out of date: run `make yaml-seed`"
+    )
+
+
+def test_every_builtin_yaml_file_loads_from_the_seed_exactly_as_parsed(
+    tmp_path, monkeypatch
+) -> None:
+    from smpolicy._yaml import _parse, load_yaml, read_text, seed_sources
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SMPOLICY_NO_CACHE", raising=False)
+    for path in seed_sources():
+        parsed = _parse(read_text(path), path, round_trip=False)
+        assert _same(load_yaml(path), parsed), path
+    assert not list((tmp_path / "cache").rglob("*.json")), "built-in files come from the seed"
+
+
+def test_an_edited_builtin_file_is_parsed_not_taken_from_the_seed(tmp_path, monkeypatch) -> None:
+    from smpolicy._yaml import _seed, load_yaml, seed_sources
+    from smpolicy.errors import InputFileError
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    source = next(p for p in seed_sources() if p.name == "clauses.yaml")
+    assert _seed(), "the seed is shipped"
+    copy = tmp_path / "clauses.yaml"
+    copy.write_text(source.read_text() + "\nextra_key_added_by_the_test: 1\n")
+    assert load_yaml(copy)["extra_key_added_by_the_test"] == 1
+    copy.write_text(source.read_text() + "\nextra_key_added_by_the_test: [\n")
+    with pytest.raises(InputFileError, match=r"clauses\.yaml"):
+        load_yaml(copy)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("v: no", "no"),
+        ("v: on", "on"),
+        ("v: yes", "yes"),
+        ("v: 010", 10),
+        ("v: 0o10", 8),
+        ("v: 1:20", "1:20"),
+        ("v: 1_000", 1000),
+        ("v: .inf", float("inf")),
+        ("v: ~", None),
+        ("v: 2024-02-29", __import__("datetime").date(2024, 2, 29)),
+    ],
+)
+def test_tricky_scalars_load_the_same_from_a_fresh_parse_and_the_cache(
+    tmp_path, monkeypatch, text: str, expected: object
+) -> None:
+    from smpolicy._yaml import load_yaml
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SMPOLICY_NO_CACHE", raising=False)
+    path = tmp_path / "t.yaml"
+    path.write_text(text + "\n")
+    first = load_yaml(path)["v"]
+    second = load_yaml(path)["v"]  # from the user cache
+    assert _same(first, expected) and _same(second, expected)
