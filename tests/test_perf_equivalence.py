@@ -146,3 +146,55 @@ def test_tricky_scalars_load_the_same_from_a_fresh_parse_and_the_cache(
     first = load_yaml(path)["v"]
     second = load_yaml(path)["v"]  # from the user cache
     assert _same(first, expected) and _same(second, expected)
+
+
+def test_the_quiz_is_the_same_compiled_fresh_from_the_cache_or_with_from_string(
+    tmp_path, monkeypatch
+) -> None:
+    from pathlib import Path
+
+    from smpolicy._build import render_policy
+    from smpolicy.compose import _audience
+    from smpolicy.profile._model import load_profile
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("SMPOLICY_NO_CACHE", raising=False)
+    profile = load_profile(
+        Path(__file__).parents[1] / "profiles" / "examples" / "community-hospital.yaml"
+    )
+
+    def quiz() -> str:
+        return render_policy(profile).documents["quiz"]
+
+    monkeypatch.setattr(_audience, "_CODE", {})
+    cold = quiz()
+    entries = list((tmp_path / "cache").rglob("quiz-code-1/*.marshal"))
+    assert len(entries) == 1, "the compiled bank is cached"
+    monkeypatch.setattr(_audience, "_CODE", {})
+    assert quiz() == cold  # from the user cache
+    assert quiz() == cold  # from the process
+    entries[0].write_bytes(b"not marshal data")
+    monkeypatch.setattr(_audience, "_CODE", {})
+    assert quiz() == cold  # a damaged entry is compiled again
+
+    # As before the cache: every text through from_string.
+    def plain(env, bank):
+        return env.from_string
+
+    monkeypatch.setattr(_audience, "_templates", plain)
+    assert quiz() == cold
+
+
+def test_a_broken_quiz_text_fails_only_when_a_question_uses_it(monkeypatch) -> None:
+    import jinja2
+
+    from smpolicy.compose import _audience
+    from smpolicy.compose._sandbox import GuardedSandbox
+
+    monkeypatch.setattr(_audience, "_CODE", {})
+    env = GuardedSandbox(undefined=jinja2.StrictUndefined)
+    bank = {"questions": [{"scenario": "fine {{ 1 }}", "why": "{% if %}", "choices": ["a"]}]}
+    compiled = _audience._templates(env, bank)
+    assert compiled("fine {{ 1 }}").render() == "fine 1"
+    with pytest.raises(jinja2.TemplateSyntaxError):
+        compiled("{% if %}")

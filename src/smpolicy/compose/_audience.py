@@ -12,6 +12,7 @@ Each is rendered from the same context as the policy, so names, figures and cont
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
@@ -131,12 +132,107 @@ def load_bank(pack: Any) -> dict[str, Any]:
     raise TemplateError(f"{pack.root}/quiz.yaml: the template pack has no question bank")
 
 
+def _quiz_texts(bank: dict[str, Any]) -> list[str]:
+    """Every templated text of the bank (scenarios, choices and reasons), in order."""
+    texts: list[str] = []
+    for raw in bank["questions"]:
+        if isinstance(raw, dict):
+            texts += [str(raw.get("scenario")), str(raw.get("why"))]
+            texts += [str(c) for c in raw.get("choices") or ()]
+    return texts
+
+
+def _env_key(env: Any) -> str:
+    """What the code Jinja compiles depends on: versions, environment class and settings."""
+    import sys  # noqa: PLC0415
+
+    import jinja2  # noqa: PLC0415
+
+    kind = type(env)
+    generator = env.code_generator_class
+    settings = [
+        jinja2.__version__,
+        sys.version,
+        sys.implementation.cache_tag,
+        f"{kind.__module__}.{kind.__qualname__}",
+        f"{generator.__module__}.{generator.__qualname__}",
+        repr(env.autoescape) if isinstance(env.autoescape, bool) else "callable",
+        env.finalize is not None,
+        env.block_start_string,
+        env.block_end_string,
+        env.variable_start_string,
+        env.variable_end_string,
+        env.comment_start_string,
+        env.comment_end_string,
+        env.line_statement_prefix,
+        env.line_comment_prefix,
+        env.trim_blocks,
+        env.lstrip_blocks,
+        env.newline_sequence,
+        env.keep_trailing_newline,
+        env.optimized,
+        sorted(env.extensions),
+    ]
+    return json.dumps(settings, default=str)
+
+
+_CODE: dict[str, dict[str, Any]] = {}
+"""Compiled quiz texts by cache key, for the life of the process (a batch compiles once)."""
+
+
+def _templates(env: Any, bank: dict[str, Any]) -> Any:
+    """A function giving the template of one of the bank's texts, compiled once per user.
+
+    The compiled code of all the bank's texts is kept in one cache entry, keyed by the texts,
+    the Python and Jinja versions and the environment's settings; a text it lacks (or a
+    damaged entry) is compiled as ``env.from_string`` would.
+    """
+    import marshal  # noqa: PLC0415
+
+    import jinja2  # noqa: PLC0415
+
+    from smpolicy._cache import cache_path, write_cache  # noqa: PLC0415
+
+    texts = _quiz_texts(bank)
+    key = hashlib.sha256(json.dumps([_env_key(env), texts]).encode()).hexdigest()
+    code = _CODE.get(key)
+    if code is None:
+        code = {}
+        path = cache_path("quiz-code-1", f"{key}.marshal")
+        if path is not None and path.is_file():
+            try:
+                # Our own cache, trusted as Jinja's bytecode cache is (it is marshal too).
+                loaded = marshal.loads(path.read_bytes())  # noqa: S302
+                if isinstance(loaded, dict):
+                    code = loaded
+            except (OSError, ValueError, EOFError, TypeError):
+                code = {}  # a damaged entry: compile again
+        if not all(text in code for text in texts):
+            code = {}
+            for text in dict.fromkeys(texts):
+                # A text that fails is reported as before, by from_string, if a question uses it.
+                with contextlib.suppress(jinja2.TemplateError):
+                    code[text] = env.compile(text)
+            if path is not None and len(code) == len(set(texts)):
+                write_cache(path, marshal.dumps(code))
+        _CODE[key] = code
+
+    def compiled(text: str) -> Any:
+        found = code.get(text)
+        if found is None:
+            return env.from_string(text)
+        return env.template_class.from_code(env, found, env.make_globals(None), None)
+
+    return compiled
+
+
 def quiz_questions(
     bank: dict[str, Any], env: Any, context: dict[str, Any], policy_markdown: str
 ) -> list[Question]:
     """The bank's questions that fit this organization, each set on one of its platforms."""
     platforms = list(context["profile"].platforms)
     titles = headings(policy_markdown)
+    compiled = _templates(env, bank)
     questions: list[Question] = []
     for index, raw in enumerate(bank["questions"]):
         when = raw.get("when") or {}
@@ -149,7 +245,7 @@ def quiz_questions(
         platform = PLATFORM_WORDS[allowed[index % len(allowed)]] if allowed else "social media"
 
         def render(text: str, platform: str = platform) -> str:
-            template = env.from_string(str(text))
+            template = compiled(str(text))
             return " ".join(template.render({**context, "platform": platform}).split())
 
         choices = tuple(render(c) for c in raw["choices"])
