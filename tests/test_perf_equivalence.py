@@ -198,3 +198,27 @@ def test_a_broken_quiz_text_fails_only_when_a_question_uses_it(monkeypatch) -> N
     assert compiled("fine {{ 1 }}").render() == "fine 1"
     with pytest.raises(jinja2.TemplateSyntaxError):
         compiled("{% if %}")
+
+
+def test_check_names_sections_from_packs_loaded_once_and_sees_an_edited_pack(tmp_path) -> None:
+    import os
+    import shutil
+    from pathlib import Path
+
+    from smpolicy.workspace import _check
+
+    packs = tmp_path / "packs"
+    packs.mkdir()
+    source = Path(__file__).parents[1] / "regulations" / "US.yaml"
+    shutil.copy(source, packs / "US.yaml")
+    first = _check._entries_by_title(packs, ["US"])
+    assert first and _check._entries_by_title(packs, ["US"]) is first
+    title = next(iter(first))
+    text = (packs / "US.yaml").read_text()
+    (packs / "US.yaml").write_text(text.replace(f"title: {title}", f"title: {title} (edited)", 1))
+    stamp = (packs / "US.yaml").stat().st_mtime_ns + 10**9
+    os.utime(packs / "US.yaml", ns=(stamp, stamp))
+    second = _check._entries_by_title(packs, ["US"])
+    assert f"{title} (edited)" in second and title not in second
+    reason = f"{title} (edited): its text changed in the regulation pack"
+    assert _check.name_sections([reason], packs, ["US"])[0].startswith(reason)

@@ -114,7 +114,7 @@ Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=False, defer_build=True)
 
 
 class Contact(_Model):

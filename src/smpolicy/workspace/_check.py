@@ -6,6 +6,7 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from smpolicy._fsutil import atomic_write, confined, sha256
 from smpolicy._paths import builtin_dir, output_stem
@@ -132,6 +133,36 @@ def output_problems(
     return [p for p in problems if p]
 
 
+_TITLES: dict[tuple[Path, tuple[str, ...]], tuple[list[Any], dict[str, Any]]] = {}
+"""The entries of each set of packs by title, with the packs they came from (a check of many
+policies names sections for each stale one against the same few packs)."""
+
+
+def _entries_by_title(pack_dir: Path, codes: list[str]) -> dict[str, Any]:
+    """Every entry of the packs ``codes`` in ``pack_dir`` by title (a later pack wins)."""
+    from smpolicy.law._packs import load_pack  # noqa: PLC0415
+
+    packs = []
+    for code in codes:
+        path = pack_dir / f"{code}.yaml"
+        if path.is_file():
+            with contextlib.suppress(SmpolicyError):
+                packs.append(load_pack(path))  # cached by path and modification time
+    key = (pack_dir, tuple(codes))
+    known = _TITLES.get(key)
+    if (
+        known is not None
+        and len(known[0]) == len(packs)
+        and all(a is b for a, b in zip(known[0], packs, strict=True))
+    ):
+        return known[1]
+    entries = {}
+    for pack in packs:
+        entries.update({e.title: e for e in pack.entries})
+    _TITLES[key] = (packs, entries)
+    return entries
+
+
 def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[str]:
     """Each reason about a pack entry, followed by the policy sections whose rules rest on it.
 
@@ -139,14 +170,8 @@ def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[
     rests on), the same data the revision history uses.
     """
     from smpolicy.compose._context import join_words, sections_resting_on  # noqa: PLC0415
-    from smpolicy.law._packs import load_pack  # noqa: PLC0415
 
-    entries = {}
-    for code in codes:
-        path = pack_dir / f"{code}.yaml"
-        if path.is_file():
-            with contextlib.suppress(SmpolicyError):
-                entries.update({e.title: e for e in load_pack(path).entries})
+    entries = _entries_by_title(pack_dir, codes)
     named = []
     for reason in reasons:
         titles = [t for t in entries if t in reason]
