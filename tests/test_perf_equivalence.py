@@ -222,3 +222,29 @@ def test_check_names_sections_from_packs_loaded_once_and_sees_an_edited_pack(tmp
     assert f"{title} (edited)" in second and title not in second
     reason = f"{title} (edited): its text changed in the regulation pack"
     assert _check.name_sections([reason], packs, ["US"])[0].startswith(reason)
+
+
+@pytest.mark.parametrize("round_trip", [False, True])
+def test_nesting_and_alias_limits_hold_in_the_single_pass(tmp_path, round_trip: bool) -> None:
+    from smpolicy._yaml import MAX_ALIASES, MAX_DEPTH, load_yaml
+    from smpolicy.errors import InputFileError
+
+    path = tmp_path / "t.yaml"
+
+    def load(text: str) -> object:
+        path.write_text(text)
+        return load_yaml(path, round_trip=round_trip, cache=False)
+
+    assert load("v: " + "[" * (MAX_DEPTH - 1) + "1" + "]" * (MAX_DEPTH - 1) + "\n")
+    with pytest.raises(InputFileError, match=r"line 1, column 53: nested more than 50 levels"):
+        load("v: " + "[" * MAX_DEPTH + "1" + "]" * MAX_DEPTH + "\n")
+    anchors = "a: &x 1\nl:\n" + "  - *x\n" * MAX_ALIASES
+    assert len(load(anchors)["l"]) == MAX_ALIASES  # type: ignore[index]
+    with pytest.raises(InputFileError, match="more than 50 YAML aliases"):
+        load(anchors + "  - *x\n")
+    laughs = "a: &a [1, 1]\n" + "".join(
+        f"{c}: &{c} [{', '.join(['*' + p] * 9)}]\n"
+        for p, c in zip("abcdefg", "bcdefgh", strict=True)
+    )
+    with pytest.raises(InputFileError, match="aliases"):
+        load(laughs)

@@ -81,6 +81,7 @@ def _yaml(*, round_trip: bool) -> YAML:
 
     yaml = YAML(typ="rt" if round_trip else "safe", pure=True)
     yaml.Constructor = _constructor(round_trip)
+    yaml.Composer = _composer()
     yaml.allow_duplicate_keys = False
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
@@ -99,33 +100,52 @@ def read_text(path: Path) -> str:
         raise InputFileError(f"{path}: not UTF-8 text (byte {exc.start})") from None
 
 
-def _check_structure(text: str, path: Path) -> None:
-    """Refuse too many aliases or too deep nesting from the event stream, before building."""
-    from ruamel.yaml.events import (  # noqa: PLC0415
-        AliasEvent,
-        CollectionEndEvent,
-        CollectionStartEvent,
-    )
+class _StructureError(Exception):
+    """Too many aliases or too deep nesting, found while composing (the message is final)."""
 
-    aliases = depth = 0
-    for event in _yaml(round_trip=False).parse(io.StringIO(text)):
-        if isinstance(event, CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                raise InputFileError(
-                    f"{path}: line {mark.line + 1}, column {mark.column + 1}: nested more than "
-                    f"{MAX_DEPTH} levels deep; a profile needs only a few levels"
-                )
-        elif isinstance(event, CollectionEndEvent):
-            depth -= 1
-        elif isinstance(event, AliasEvent):
-            aliases += 1
-            if aliases > MAX_ALIASES:
-                raise InputFileError(
-                    f"{path}: more than {MAX_ALIASES} YAML aliases; "
-                    "write the values out instead of referencing anchors"
-                )
+
+_COMPOSERS: list[type[Any]] = []
+
+
+def _composer() -> type[Any]:
+    """A composer refusing too many aliases or too deep nesting as it meets them.
+
+    Composition reads the events in order before any object is built, so a file is refused
+    before anything is constructed, in the same single pass that parses it.
+    """
+    if _COMPOSERS:
+        return _COMPOSERS[0]
+    from ruamel.yaml.composer import Composer  # noqa: PLC0415
+    from ruamel.yaml.events import AliasEvent, CollectionStartEvent  # noqa: PLC0415
+
+    class CheckedComposer(Composer):
+        aliases = 0
+        collections = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.parser.check_event(AliasEvent):
+                self.aliases += 1
+                if self.aliases > MAX_ALIASES:
+                    raise _StructureError(
+                        f"more than {MAX_ALIASES} YAML aliases; "
+                        "write the values out instead of referencing anchors"
+                    )
+            elif self.parser.check_event(CollectionStartEvent):
+                self.collections += 1
+                if self.collections > MAX_DEPTH:
+                    mark = self.parser.peek_event().start_mark
+                    raise _StructureError(
+                        f"line {mark.line + 1}, column {mark.column + 1}: nested more than "
+                        f"{MAX_DEPTH} levels deep; a profile needs only a few levels"
+                    )
+                try:
+                    return super().compose_node(parent, index)
+                finally:
+                    self.collections -= 1
+            return super().compose_node(parent, index)
+
+    _COMPOSERS.append(CheckedComposer)
+    return CheckedComposer
 
 
 def _encode(value: Any) -> Any:
@@ -249,8 +269,9 @@ def _parse(text: str, path: Path, *, round_trip: bool) -> Any:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError  # noqa: PLC0415
 
     try:
-        _check_structure(text, path)
         data = _yaml(round_trip=round_trip).load(text)
+    except _StructureError as exc:
+        raise InputFileError(f"{path}: {exc}") from None
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
