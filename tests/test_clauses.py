@@ -233,3 +233,52 @@ def test_the_clause_folder_is_copied_with_a_template_pack(tmp_path: Path) -> Non
         render_policy(profile, template_pack=TemplatePack.load(copy)).markdown
         == rendered("maple-physio")[0]
     )
+
+
+def test_one_person_with_two_titles_is_named_once() -> None:
+    """Maple Physio's Clinic Director is also its 'Clinic Director and Owner'."""
+    from smpolicy.compose._context import distinct_titles
+
+    markdown, _ = rendered("maple-physio")
+    assert "the Clinic Director or the Clinic Director and Owner" not in markdown
+    assert "also needs the Clinic Director and Owner as the subject requires" in markdown
+    assert distinct_titles("Clinic Director", "Clinic Director and Owner") == [
+        "Clinic Director and Owner"
+    ]
+    assert distinct_titles("Privacy Officer", "Medical Director") == [
+        "Privacy Officer",
+        "Medical Director",
+    ]
+    assert distinct_titles("Director", "Director") == ["Director"]
+
+
+@pytest.mark.parametrize("stem", ["community-hospital", "maple-physio", "precision-devices"])
+def test_the_account_manual_holds_every_rule_addressed_to_account_managers(stem: str) -> None:
+    manual = render_policy(example(stem)).documents["account-manual"]
+    plan = plan_of(stem)
+    files = TemplatePack.load(BUILTIN).clauses()
+    skipped = {"05-misinformation", "07-official-accounts", "10-crisis"}  # included whole
+    addressed = [
+        f.clause.id
+        for f in files
+        if f.clause.audience == "account_managers"
+        and f.section not in skipped
+        and f.clause.id in plan.numbers
+    ]
+    assert len(addressed) >= 5, stem
+    for clause_id in addressed:
+        title = plan.titles[clause_id]
+        number = plan.numbers[clause_id]
+        assert f"{title} (policy section {number})" in manual, (stem, clause_id)
+    for clause_id in plan.numbers:  # the manual never states a rule twice
+        assert manual.count(f"{plan.titles[clause_id]}\n") <= 1, (stem, clause_id)
+
+
+def test_a_rule_for_large_organizations_only() -> None:
+    """`applies: {band: [large, very_large]}`: the local-accounts rule is not in a small policy."""
+    large, _ = rendered("community-hospital")  # 2,400 staff
+    small, _ = rendered("maple-physio")  # 10 staff
+    assert "Accounts of sites, departments and programs" in large
+    assert "Accounts of sites, departments and programs" not in small
+    assert plan_of("community-hospital").numbers["accounts.local-accounts"].startswith("7.")
+    assert "accounts.local-accounts" not in plan_of("maple-physio").numbers

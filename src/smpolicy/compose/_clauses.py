@@ -280,6 +280,29 @@ def guide_source(files: tuple[ClauseFile, ...], group: str) -> str:
     return "".join(parts)
 
 
+def audience_source(files: tuple[ClauseFile, ...], audience: str) -> str:
+    """Every applying clause addressed to ``audience``, in policy order, each under a heading
+    that gives its number in the policy; sections named in ``skip_sections`` are left out."""
+    parts: list[str] = []
+    for item in files:
+        clause = item.clause
+        if clause.audience != audience:
+            continue
+        parts.append(
+            f"{{% if applies({clause.id!r}) and {item.section!r} not in skip_sections %}}\n"
+            f"## {clause.heading()} (policy {{{{ ref({clause.id!r}) }}}})\n\n"
+        )
+        for k, variant in enumerate(clause.variants):
+            word = "if" if k == 0 else "elif"
+            parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
+        if clause.variants:
+            parts.append("{% endif %}\n")
+        if clause.text is not None:
+            parts.append(clause.text.rstrip("\n") + "\n\n")
+        parts.append("{% endif %}\n")
+    return "".join(parts)
+
+
 def _bullet(text: str, clause_id: str) -> str:
     body = text.strip()
     return f"- {body} ({{{{ number({clause_id!r}) }}}})\n"

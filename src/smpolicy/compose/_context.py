@@ -184,6 +184,25 @@ def mail(contact: Contact) -> MdSafe:
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
 
 
+def distinct_titles(*titles: str) -> list[str]:
+    """Titles with repeats left out: 'Clinic Director' is dropped beside 'Clinic Director and
+    Owner', since one person holding both should be named once."""
+    kept: list[str] = []
+    for title in titles:
+        if any(
+            other == title or other.startswith(title + " ") for other in titles if other != title
+        ):
+            continue
+        if title not in kept:
+            kept.append(title)
+    return kept
+
+
+def either(*titles: str) -> MdSafe:
+    """'the Privacy Officer or the Clinical Lead', naming a person who holds both once."""
+    return MdSafe(" or ".join(f"the {md_escape(t)}" for t in distinct_titles(*titles)))
+
+
 def condition_inputs(profile: Profile, facts: FactSet) -> ConditionInputs:
     """What the clauses' conditions are tested against, for one profile."""
     return ConditionInputs(
@@ -648,6 +667,7 @@ def build_context(
         "has_fact": has_fact,
         "fact": citations.entry,
         "cite": citations.cite,
+        "either": either,
         "cites": lambda entries: MdSafe("; ".join(citations.cite(e) for e in entries)),
         "cited": citations.used,
         "upcoming": facts.upcoming,
