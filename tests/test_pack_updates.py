@@ -405,5 +405,5 @@ def test_adding_an_overlay_makes_only_its_entry_a_reason(tmp_path: Path) -> None
     reasons = json.loads(stale.stdout)["policies"][0]["reasons"]
     assert reasons == [
         "HIPAA Breach Notification Rule: HHS notice 500 plus max changed from 60 days to 30 days"
-        " (touches section 3.7)"
+        " (touches section 3.7 Reporting a privacy incident)"
     ]  # every other entry merged through the overlay folder keeps its hash

@@ -109,13 +109,13 @@ def test_an_edited_builtin_file_is_parsed_not_taken_from_the_seed(tmp_path, monk
     from smpolicy.errors import InputFileError
 
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    source = next(p for p in seed_sources() if p.name == "clauses.yaml")
+    source = next(p for p in seed_sources() if p.name == "US.yaml")
     assert _seed(), "the seed is shipped"
-    copy = tmp_path / "clauses.yaml"
+    copy = tmp_path / "US.yaml"
     copy.write_text(source.read_text() + "\nextra_key_added_by_the_test: 1\n")
     assert load_yaml(copy)["extra_key_added_by_the_test"] == 1
     copy.write_text(source.read_text() + "\nextra_key_added_by_the_test: [\n")
-    with pytest.raises(InputFileError, match=r"clauses\.yaml"):
+    with pytest.raises(InputFileError, match=r"US\.yaml"):
         load_yaml(copy)
 
 
@@ -220,8 +220,7 @@ def test_check_names_sections_from_packs_loaded_once_and_sees_an_edited_pack(tmp
     os.utime(packs / "US.yaml", ns=(stamp, stamp))
     second = _check._entries_by_title(packs, ["US"])
     assert f"{title} (edited)" in second and title not in second
-    reason = f"{title} (edited): its text changed in the regulation pack"
-    assert _check.name_sections([reason], packs, ["US"])[0].startswith(reason)
+    assert _check._entries_by_title(packs, ["US"]) is second
 
 
 @pytest.mark.parametrize("round_trip", [False, True])

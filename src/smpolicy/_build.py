@@ -16,6 +16,7 @@ from typing import Any
 from smpolicy import __version__, _fsutil
 from smpolicy._fsutil import Manifest, confined, ensure_dir
 from smpolicy._paths import builtin_dir, output_stem
+from smpolicy.compose._clauses import ClausePlan
 from smpolicy.compose._context import answer_conflicts, build_context
 from smpolicy.compose._spelling import respell
 from smpolicy.compose._templates import ENTRY_TEMPLATE, TemplatePack, render_template
@@ -94,6 +95,34 @@ def inputs_fingerprint(profile: Profile, facts: FactSet, pack: TemplatePack) -> 
     return digest.hexdigest()[:12]
 
 
+def _facts_for(profile: Profile, as_of: dt.date, pack_dir: Path | None, source: str) -> FactSet:
+    return select_facts(
+        pack_dir or default_pack_dir(),
+        profile.organization.jurisdictions,
+        as_of=as_of,
+        org_type=profile.organization.type,
+        public_sector=profile.organization.public_sector,
+        source=source,
+        applicant=applicant_from(_flat_org(profile)),
+    )
+
+
+def clause_plan(
+    profile: Profile,
+    *,
+    as_of: dt.date,
+    pack_dir: Path | None = None,
+    template_pack: TemplatePack | None = None,
+    source: str = "profile",
+) -> ClausePlan:
+    """Which rules the policy of ``profile`` states, with their numbers (nothing rendered)."""
+    from smpolicy.compose._context import condition_inputs  # noqa: PLC0415
+
+    pack = template_pack or TemplatePack.load(default_template_dir())
+    facts = _facts_for(profile, as_of, pack_dir, source)
+    return ClausePlan.make(pack.clauses(), condition_inputs(profile, facts))
+
+
 def render_policy(
     profile: Profile,
     *,
@@ -109,15 +138,7 @@ def render_policy(
     """Render the policy Markdown for ``profile`` (no files are written)."""
     as_of = as_of or profile.policy.effective_date
     pack = template_pack or TemplatePack.load(default_template_dir())
-    facts = select_facts(
-        pack_dir or default_pack_dir(),
-        profile.organization.jurisdictions,
-        as_of=as_of,
-        org_type=profile.organization.type,
-        public_sector=profile.organization.public_sector,
-        source=source,
-        applicant=applicant_from(_flat_org(profile)),
-    )
+    facts = _facts_for(profile, as_of, pack_dir, source)
     fingerprint = inputs_fingerprint(profile, facts, pack)
     context, citations = build_context(
         profile,

@@ -82,7 +82,10 @@ class Condition(BaseModel):
 
 
 class Variant(BaseModel):
-    """One wording of a clause, used when ``when`` holds (the last may have no condition)."""
+    """One wording of a clause, used when ``when`` holds (the last may have no condition).
+
+    The first variant whose condition holds is used; the clause's ``text``, if any, follows it.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -101,12 +104,16 @@ class RestsOn(BaseModel):
 
 
 class Brief(BaseModel):
-    """The clause's short form in the staff guide, under one of its headings."""
+    """A short form of the clause for the staff guide, under one of its headings.
+
+    Without ``text``, the chosen variant's ``brief`` is used; ``when`` limits it further.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     group: GuideGroup
     order: int = Field(ge=0, le=99)
+    when: Condition | None = None
     text: str | None = None
 
 
@@ -122,18 +129,17 @@ class Clause(BaseModel):
     rests_on: RestsOn = RestsOn()
     text: str | None = None
     variants: tuple[Variant, ...] = ()
-    brief: Brief | None = None
+    briefs: tuple[Brief, ...] = ()
 
     @model_validator(mode="after")
     def _one_wording(self) -> Clause:
-        if (self.text is None) == (not self.variants):
-            raise ValueError("give either text or variants, not both and not neither")
+        if self.text is None and not self.variants:
+            raise ValueError("give its text, its variants, or both (the text follows the variant)")
         if self.variants and any(v.when is None for v in self.variants[:-1]):
             raise ValueError("only the last variant may have no 'when'")
-        if self.brief is not None:
-            has_text = self.brief.text is not None or any(v.brief for v in self.variants)
-            if not has_text:
-                raise ValueError("brief: give its text (or a brief in each variant)")
+        for brief in self.briefs:
+            if brief.text is None and not any(v.brief for v in self.variants):
+                raise ValueError("briefs: give each its text (or a brief in the variants)")
         return self
 
     def heading(self) -> str:
@@ -234,13 +240,13 @@ def section_source(files: tuple[ClauseFile, ...], section: str) -> str:
             continue
         clause = item.clause
         parts.append(f"{{% if applies({clause.id!r}) %}}\n## {clause.heading()}\n\n")
+        for k, variant in enumerate(clause.variants):
+            word = "if" if k == 0 else "elif"
+            parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
+        if clause.variants:
+            parts.append("{% endif %}\n")
         if clause.text is not None:
             parts.append(clause.text)
-        else:
-            for k, variant in enumerate(clause.variants):
-                word = "if" if k == 0 else "elif"
-                parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
-            parts.append("{% endif %}\n")
         parts.append("{% endif %}\n")
     if not parts:
         raise TemplateError(f"clauses/{section}: no clause files in this section")
@@ -250,24 +256,49 @@ def section_source(files: tuple[ClauseFile, ...], section: str) -> str:
 def guide_source(files: tuple[ClauseFile, ...], group: str) -> str:
     """The staff guide's bullets of one group: each applying clause's short form, in order."""
     items = sorted(
-        (f for f in files if f.clause.brief is not None and f.clause.brief.group == group),
-        key=lambda f: (f.clause.brief.order if f.clause.brief else 0, f.clause.id),
+        (
+            (brief.order, item.clause.id, k, item.clause, brief)
+            for item in files
+            for k, brief in enumerate(item.clause.briefs)
+            if brief.group == group
+        ),
+        key=lambda row: (row[0], row[1], row[2]),
     )
     parts: list[str] = []
-    for item in items:
-        clause = item.clause
-        if clause.brief is None:  # pragma: no cover - filtered above
-            continue
-        parts.append(f"{{% if applies({clause.id!r}) %}}\n")
-        if clause.brief.text is not None:
-            parts.append(_bullet(clause.brief.text, clause.id))
+    for _order, clause_id, k, clause, brief in items:
+        parts.append(f"{{% if brief_on({clause_id!r}, {k}) %}}\n")
+        if brief.text is not None:
+            parts.append(_bullet(brief.text, clause_id))
         else:
-            for k, variant in enumerate(clause.variants):
-                word = "if" if k == 0 else "elif"
-                parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n")
+            for n, variant in enumerate(clause.variants):
+                word = "if" if n == 0 else "elif"
+                parts.append(f"{{% {word} variant({clause_id!r}) == {n} %}}\n")
                 if variant.brief:
-                    parts.append(_bullet(variant.brief, clause.id))
+                    parts.append(_bullet(variant.brief, clause_id))
             parts.append("{% endif %}\n")
+        parts.append("{% endif %}\n")
+    return "".join(parts)
+
+
+def audience_source(files: tuple[ClauseFile, ...], audience: str) -> str:
+    """Every applying clause addressed to ``audience``, in policy order, each under a heading
+    that gives its number in the policy; sections named in ``skip_sections`` are left out."""
+    parts: list[str] = []
+    for item in files:
+        clause = item.clause
+        if clause.audience != audience:
+            continue
+        parts.append(
+            f"{{% if applies({clause.id!r}) and {item.section!r} not in skip_sections %}}\n"
+            f"## {clause.heading()} (policy {{{{ ref({clause.id!r}) }}}})\n\n"
+        )
+        for k, variant in enumerate(clause.variants):
+            word = "if" if k == 0 else "elif"
+            parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
+        if clause.variants:
+            parts.append("{% endif %}\n")
+        if clause.text is not None:
+            parts.append(clause.text.rstrip("\n") + "\n\n")
         parts.append("{% endif %}\n")
     return "".join(parts)
 
@@ -288,6 +319,7 @@ class ClausePlan:
     numbers: dict[str, str] = field(default_factory=dict)
     variants: dict[str, int] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
+    briefs: dict[str, tuple[bool, ...]] = field(default_factory=dict)
 
     @classmethod
     def make(cls, files: tuple[ClauseFile, ...], inputs: ConditionInputs) -> ClausePlan:
@@ -313,7 +345,14 @@ class ClausePlan:
             counters[section] = counters.get(section, 0) + 1
             plan.numbers[clause.id] = f"{section}.{counters[section]}"
             plan.titles[clause.id] = clause.plain_title(inputs.people, inputs.org_name)
+            plan.briefs[clause.id] = tuple(
+                b.when is None or inputs.holds(b.when) for b in clause.briefs
+            )
         return plan
+
+    def brief_on(self, clause_id: str, k: int) -> bool:
+        """Whether the staff guide states short form ``k`` of the clause."""
+        return clause_id in self.numbers and self.briefs[clause_id][k]
 
     def clause(self, clause_id: str) -> Clause:
         for item in self.files:

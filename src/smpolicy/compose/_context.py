@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -185,19 +184,42 @@ def mail(contact: Contact) -> MdSafe:
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
 
 
-@cache
-def clauses() -> tuple[dict[str, Any], ...]:
-    """templates/clauses.yaml: each rule's section, title, audience and pack topics."""
-    from smpolicy._paths import builtin_dir  # noqa: PLC0415
-    from smpolicy._yaml import load_yaml  # noqa: PLC0415
+def distinct_titles(*titles: str) -> list[str]:
+    """Titles with repeats left out: 'Clinic Director' is dropped beside 'Clinic Director and
+    Owner', since one person holding both should be named once."""
+    kept: list[str] = []
+    for title in titles:
+        if any(
+            other == title or other.startswith(title + " ") for other in titles if other != title
+        ):
+            continue
+        if title not in kept:
+            kept.append(title)
+    return kept
 
-    data = load_yaml(builtin_dir("templates") / "clauses.yaml")
-    return tuple(dict(item) for item in data["clauses"])
+
+def either(*titles: str) -> MdSafe:
+    """'the Privacy Officer or the Clinical Lead', naming a person who holds both once."""
+    return MdSafe(" or ".join(f"the {md_escape(t)}" for t in distinct_titles(*titles)))
 
 
-def sections_resting_on(entry: PackEntry) -> list[str]:
-    """The numbers of the sections whose rules rest on ``entry``'s topics."""
-    return [c["section"] for c in clauses() if set(c["topics"]) & set(entry.topics)]
+def condition_inputs(profile: Profile, facts: FactSet) -> ConditionInputs:
+    """What the clauses' conditions are tested against, for one profile."""
+    return ConditionInputs(
+        profile,
+        facts,
+        size_band(profile.organization.workforce_size),
+        hipaa_binds(profile),
+        stories_allowed(profile, facts),
+        people_words(profile)[1],
+        profile.organization.name,
+    )
+
+
+def touched_clauses(plan: ClausePlan, entry: PackEntry) -> str:
+    """'section 3.7 Reporting a privacy incident': the rules resting on ``entry`` ('' if none)."""
+    ids = plan.resting_on(entry)
+    return plan.describe(ids) if ids else ""
 
 
 def size_band(workforce: int) -> str:
@@ -564,10 +586,8 @@ def build_context(
         """A change to a pack entry, with the sections whose rules rest on it."""
         for title, entry in by_title.items():
             if reason.startswith(title):
-                numbers = sections_resting_on(entry)
-                if numbers:
-                    word = "section" if len(numbers) == 1 else "sections"
-                    return f"{reason} ({word} {join_words(numbers)})"
+                where = touched_clauses(plan, entry)
+                return f"{reason} ({where})" if where else reason
         return reason
 
     def crisis_line() -> MdSafe:
@@ -578,11 +598,9 @@ def build_context(
         listed = "; ".join(f"{n} in {area}" for n, area in found)
         return MdSafe("a crisis line" + (f" ({md_escape(listed)})" if found else ""))
 
-    stories = stories_allowed(profile, facts)
-    plan = ClausePlan.make(
-        clause_files,
-        ConditionInputs(profile, facts, band, hipaa, stories, people, org.name),
-    )
+    inputs = condition_inputs(profile, facts)
+    stories = inputs.stories
+    plan = ClausePlan.make(clause_files, inputs)
     context: dict[str, Any] = {
         "profile": profile,
         "org": org,
@@ -599,6 +617,7 @@ def build_context(
         "variant": plan.variant,
         "number": plan.number,
         "ref": plan.ref,
+        "brief_on": plan.brief_on,
         "roles": roles,
         "summary": summary,
         "figures": figures,
@@ -648,6 +667,7 @@ def build_context(
         "has_fact": has_fact,
         "fact": citations.entry,
         "cite": citations.cite,
+        "either": either,
         "cites": lambda entries: MdSafe("; ".join(citations.cite(e) for e in entries)),
         "cited": citations.used,
         "upcoming": facts.upcoming,

@@ -233,17 +233,25 @@ def _confined_loader_class() -> type[jinja2.FileSystemLoader]:
 
 
 CLAUSES_PREFIX = "clauses/"
-"""Templates named ``clauses/NN-section`` (a section's rules) or ``clauses/guide-GROUP`` (the
-staff guide's short forms of one group) are assembled from the clause files."""
+"""Templates named ``clauses/NN-section`` (a section's rules), ``clauses/guide-GROUP`` (the
+staff guide's short forms of one group) or ``clauses/audience-AUDIENCE`` (the rules addressed
+to one audience) are assembled from the clause files."""
 
 
 def _clause_source(search: list[str], template: str) -> tuple[str, str, Any]:
-    from smpolicy.compose._clauses import clause_files, guide_source, section_source  # noqa: PLC0415
+    from smpolicy.compose._clauses import (  # noqa: PLC0415
+        audience_source,
+        clause_files,
+        guide_source,
+        section_source,
+    )
 
     files = clause_files([Path(p) for p in search])
     name = template[len(CLAUSES_PREFIX) :]
     if name.startswith("guide-"):
         source = guide_source(files, name[len("guide-") :])
+    elif name.startswith("audience-"):
+        source = audience_source(files, name[len("audience-") :])
     else:
         source = section_source(files, name)
     stamp = tuple((f.path, f.path.stat().st_mtime_ns) for f in files)

@@ -6,7 +6,7 @@ import contextlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from smpolicy._fsutil import atomic_write, confined, sha256
 from smpolicy._paths import builtin_dir, output_stem
@@ -19,6 +19,10 @@ from smpolicy.profile._model import load_profile
 from smpolicy.workspace._config import Workspace, find_workspace, issue_date
 from smpolicy.workspace._lock import LockedOutput, LockedPolicy, LockStore, staleness
 from smpolicy.workspace._shard import in_shard
+
+if TYPE_CHECKING:  # pragma: no cover
+    from smpolicy.compose._clauses import ClausePlan
+    from smpolicy.profile._model import Profile
 
 
 @dataclass
@@ -163,22 +167,26 @@ def _entries_by_title(pack_dir: Path, codes: list[str]) -> dict[str, Any]:
     return entries
 
 
-def name_sections(reasons: list[str], pack_dir: Path, codes: list[str]) -> list[str]:
-    """Each reason about a pack entry, followed by the policy sections whose rules rest on it.
+def name_sections(
+    reasons: list[str], pack_dir: Path, codes: list[str], plan: ClausePlan | None
+) -> list[str]:
+    """Each reason about a pack entry, followed by the rules (clauses) that rest on it.
 
-    The sections come from templates/clauses.yaml (each rule's section and the pack topics it
-    rests on), the same data the revision history uses.
+    ``plan`` holds the policy's clauses with their numbers; each clause lists the pack topics
+    and obligations it rests on (templates/clauses), the same data the revision history uses.
     """
-    from smpolicy.compose._context import join_words, sections_resting_on  # noqa: PLC0415
+    from smpolicy.compose._context import touched_clauses  # noqa: PLC0415
 
+    if plan is None:
+        return reasons
     entries = _entries_by_title(pack_dir, codes)
     named = []
     for reason in reasons:
         titles = [t for t in entries if t in reason]
-        numbers = sections_resting_on(entries[max(titles, key=len)]) if titles else []
-        word = "section" if len(numbers) == 1 else "sections"
-        touches = f" (touches {word} {join_words(numbers)})" if numbers else ""
-        named.append(reason if "(section" in reason else reason + touches)
+        where = touched_clauses(plan, entries[max(titles, key=len)]) if titles else ""
+        named.append(
+            reason + f" (touches {where})" if where and "(section" not in reason else reason
+        )
     return named
 
 
@@ -256,11 +264,39 @@ def check_policies(
         )
         reasons = [r for r in reasons if " output missing: " not in r]
         if reasons:
-            reasons = name_sections(reasons, packs, list(locked.pack_versions))
+            reasons = name_sections(
+                reasons,
+                packs,
+                list(locked.pack_versions),
+                _plan(locked, profile, path, packs, template_pack),
+            )
         reasons.extend(output_problems(workspace.root, locked, str(store.record_path(name)), cache))
         results.append(CheckResult(name, shown, locked.version, reasons))
     cache.save()
     return results
+
+
+def _plan(
+    locked: LockedPolicy,
+    profile: Profile | None,
+    path: Path,
+    packs: Path,
+    template_pack: TemplatePack | None,
+) -> ClausePlan | None:
+    """The clauses of the policy as issued (its profile, the law as of its issue)."""
+    from smpolicy._build import clause_plan  # noqa: PLC0415
+
+    try:
+        profile = profile or load_profile(path)
+        return clause_plan(
+            profile,
+            as_of=locked.as_of,
+            pack_dir=packs,
+            template_pack=template_pack,
+            source=str(path),
+        )
+    except SmpolicyError:
+        return None
 
 
 def report_text(results: list[CheckResult]) -> str:
