@@ -247,3 +247,82 @@ def test_nesting_and_alias_limits_hold_in_the_single_pass(tmp_path, round_trip: 
     )
     with pytest.raises(InputFileError, match="aliases"):
         load(laughs)
+
+
+def _md_escape_before(value: object) -> str:
+    """md_escape as it was before its fast path (the reference for the test below)."""
+    import re
+
+    from smpolicy.compose._mdescape import (
+        _INLINE,
+        _LINE_START,
+        _LINE_START_REFERENCES,
+        REFERENCES,
+        _needs_reference,
+    )
+
+    text = re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", str(value))
+    out = []
+    for index, char in enumerate(text):
+        if char in REFERENCES and _needs_reference(text, index):
+            out.append(REFERENCES[char])
+        elif char in _INLINE or (index == 0 and char in _LINE_START):
+            out.append("\\" + char)
+        elif index == 0 and char in _LINE_START_REFERENCES:
+            out.append(_LINE_START_REFERENCES[char])
+        else:
+            out.append(char)
+    escaped = "".join(out)
+    head = escaped[: len(escaped) - len(escaped.lstrip("0123456789"))]
+    if head and escaped[len(head) : len(head) + 1] in (".", ")"):
+        escaped = head + "\\" + escaped[len(head) :]
+    return escaped
+
+
+MD_SAMPLES = [
+    "",
+    "plain words",
+    "Smith & Jones",
+    "AT&amp;T",
+    "$50,000",
+    "costs $ x",
+    "1986. Founded",
+    "1986) Founded",
+    "1986 Founded",
+    "- list",
+    "+ list",
+    "# heading",
+    "= underline",
+    "a = b",
+    "x - y # z",
+    "under_score *star* `code` [link](x) {a} |pipe| \\",
+    "<b>~strike~</b>",
+    "line\nbreak\ttab\u2028sep",
+    "\n- after a break",
+    "  7. indented",
+    "é ü 中文",
+    "42",
+]
+
+
+@pytest.mark.parametrize("text", MD_SAMPLES)
+def test_md_escape_is_unchanged_by_its_fast_path(text: str) -> None:
+    from smpolicy.compose._mdescape import md_escape
+
+    assert md_escape(text) == _md_escape_before(text)
+
+
+def test_md_escape_is_unchanged_on_random_text() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from smpolicy.compose._mdescape import md_escape
+
+    alphabet = st.sampled_from(list("ab 19.)-+#=&$<>~\\`*_{}[]|;\n\t\u2028é")) | st.characters()
+
+    @settings(max_examples=2000, deadline=None, database=None)
+    @given(st.text(alphabet=alphabet, max_size=12) | st.integers() | st.floats())
+    def check(value: object) -> None:
+        assert md_escape(value) == _md_escape_before(value)
+
+    check()

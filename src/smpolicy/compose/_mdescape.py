@@ -35,11 +35,25 @@ class MdSafe(str):
     __slots__ = ()
 
 
+_BREAKS = re.compile(r"[\r\n\t\v\f\u2028\u2029]+")
+# Any character the loop below could change, anywhere in the text: without one (and with a
+# first character that is neither a line-start mark nor a digit) the text is its own escape.
+_SPECIAL = re.compile(r"[\\`*_{}\[\]|&<>~$\r\n\t\v\f\u2028\u2029]")
+_PLAIN_START = frozenset(_LINE_START | set(_LINE_START_REFERENCES) | set("0123456789"))
+
+
 def md_escape(value: object) -> MdSafe:
     """Escape ``value`` so Markdown shows it literally (no markup, no line breaks)."""
     if isinstance(value, MdSafe):
         return value
-    text = re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", str(value))
+    text = str(value)
+    if not _SPECIAL.search(text) and text[:1] not in _PLAIN_START:
+        return MdSafe(text)  # nothing to escape (what the loop below would give)
+    return _escape(text)
+
+
+def _escape(text: str) -> MdSafe:
+    text = _BREAKS.sub(" ", text)
     out = []
     for index, char in enumerate(text):
         if char in REFERENCES and _needs_reference(text, index):
