@@ -287,3 +287,15 @@ def test_a_rule_for_large_organizations_only() -> None:
     assert "Accounts of sites, departments and programs" not in small
     assert plan_of("community-hospital").numbers["accounts.local-accounts"].startswith("7.")
     assert "accounts.local-accounts" not in plan_of("maple-physio").numbers
+
+
+def test_a_device_maker_sends_product_problems_to_device_vigilance() -> None:
+    """organization.products: a device maker has no pharmacovigilance team."""
+    devices, guide = rendered("precision-devices")
+    assert "pharmacovigilance" not in (devices + guide).lower()
+    assert "complaint handling and device vigilance" in guide
+    medicines = render_policy(example("novamed-pharma"))
+    assert "to pharmacovigilance" in medicines.documents["staff-guide"]
+    both = _with(**{"organization.type": "manufacturer", "organization.products": "both"})
+    text = render_policy(both).markdown
+    assert "pharmacovigilance or device vigilance, as the product requires" in text
