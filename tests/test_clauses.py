@@ -70,12 +70,17 @@ def test_every_topic_and_obligation_a_clause_uses_is_declared() -> None:
 
 @pytest.mark.parametrize("stem", IDS)
 def test_each_clause_is_stated_once_under_the_number_its_plan_gives(stem: str) -> None:
-    markdown, _ = rendered(stem)
+    from smpolicy._build import policy_language
+    from smpolicy.compose._spelling import respell_word
+
+    result = render_policy(example(stem))
+    language = policy_language(result.facts)
     plan = plan_of(stem)
     assert plan.numbers, stem
     for clause_id, number in plan.numbers.items():
-        heading = f"\n## {number} {plan.titles[clause_id]}\n"
-        assert markdown.count(heading) == 1, (stem, clause_id, heading)
+        title = " ".join(respell_word(w, language) for w in plan.titles[clause_id].split(" "))
+        heading = f"\n## {number} {title}\n"
+        assert result.markdown.count(heading) == 1, (stem, clause_id, heading)
 
 
 @pytest.mark.parametrize("stem", IDS)
@@ -282,3 +287,15 @@ def test_a_rule_for_large_organizations_only() -> None:
     assert "Accounts of sites, departments and programs" not in small
     assert plan_of("community-hospital").numbers["accounts.local-accounts"].startswith("7.")
     assert "accounts.local-accounts" not in plan_of("maple-physio").numbers
+
+
+def test_a_device_maker_sends_product_problems_to_device_vigilance() -> None:
+    """organization.products: a device maker has no pharmacovigilance team."""
+    devices, guide = rendered("precision-devices")
+    assert "pharmacovigilance" not in (devices + guide).lower()
+    assert "complaint handling and device vigilance" in guide
+    medicines = render_policy(example("novamed-pharma"))
+    assert "to pharmacovigilance" in medicines.documents["staff-guide"]
+    both = _with(**{"organization.type": "manufacturer", "organization.products": "both"})
+    text = render_policy(both).markdown
+    assert "pharmacovigilance or device vigilance, as the product requires" in text

@@ -37,7 +37,7 @@ def test_unknown_key_names_the_field_and_what_is_allowed(make_profile) -> None:
     assert message.endswith(
         "organization.colour: unknown field; remove it or check the spelling (allowed: name, "
         "type, jurisdictions, public_sector, workforce_size, unionized, hipaa_status, for_profit, "
-        "hhs_funding, care_setting, practice_type)"
+        "hhs_funding, care_setting, practice_type, products)"
     )
     assert "\n" not in message
 

@@ -663,9 +663,11 @@ def test_removing_a_key_keeps_the_comment_that_introduced_the_next_one(tmp_path:
 def test_answers_the_law_turns_on_are_asked_only_where_they_matter(drive, tmp_path: Path) -> None:
     maker = dict(NEW_MANUFACTURER)
     maker["organization.hipaa_status"] = choose("neither")
+    maker["organization.products"] = choose("devices")
     target = tmp_path / "maker.yaml"
     _, terminal = drive(target, maker)
     assert load_profile(target).organization.hipaa_status == "neither"
+    assert load_profile(target).organization.products == "devices"
     assert "organization.care_setting" not in terminal.asked
     assert "organization.practice_type" not in terminal.asked
 
@@ -686,5 +688,6 @@ def test_answers_the_law_turns_on_are_asked_only_where_they_matter(drive, tmp_pa
     target = tmp_path / "clinic.yaml"
     _, terminal = drive(target, clinic)
     assert load_profile(target).organization.practice_type == "primary_care"
+    assert "organization.products" not in terminal.asked  # only manufacturers are asked
     assert "organization.hipaa_status" in terminal.asked  # US: left at the usual answer
     assert load_profile(target).organization.hipaa_status is None

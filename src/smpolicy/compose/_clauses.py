@@ -240,13 +240,7 @@ def section_source(files: tuple[ClauseFile, ...], section: str) -> str:
             continue
         clause = item.clause
         parts.append(f"{{% if applies({clause.id!r}) %}}\n## {clause.heading()}\n\n")
-        for k, variant in enumerate(clause.variants):
-            word = "if" if k == 0 else "elif"
-            parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
-        if clause.variants:
-            parts.append("{% endif %}\n")
-        if clause.text is not None:
-            parts.append(clause.text)
+        parts.extend(_wording(clause, clause.text))
         parts.append("{% endif %}\n")
     if not parts:
         raise TemplateError(f"clauses/{section}: no clause files in this section")
@@ -292,15 +286,23 @@ def audience_source(files: tuple[ClauseFile, ...], audience: str) -> str:
             f"{{% if applies({clause.id!r}) and {item.section!r} not in skip_sections %}}\n"
             f"## {clause.heading()} (policy {{{{ ref({clause.id!r}) }}}})\n\n"
         )
-        for k, variant in enumerate(clause.variants):
-            word = "if" if k == 0 else "elif"
-            parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
-        if clause.variants:
-            parts.append("{% endif %}\n")
-        if clause.text is not None:
-            parts.append(clause.text.rstrip("\n") + "\n\n")
+        text = None if clause.text is None else clause.text.rstrip("\n") + "\n\n"
+        parts.extend(_wording(clause, text))
         parts.append("{% endif %}\n")
     return "".join(parts)
+
+
+def _wording(clause: Clause, text: str | None) -> list[str]:
+    """The clause's chosen variant (a chain of conditions on its plan), then ``text``."""
+    parts: list[str] = []
+    for k, variant in enumerate(clause.variants):
+        word = "if" if k == 0 else "elif"
+        parts.append(f"{{% {word} variant({clause.id!r}) == {k} %}}\n{variant.text}")
+    if clause.variants:
+        parts.append("{% endif %}\n")
+    if text is not None:
+        parts.append(text)
+    return parts
 
 
 def _bullet(text: str, clause_id: str) -> str:

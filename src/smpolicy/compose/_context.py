@@ -184,6 +184,16 @@ def mail(contact: Contact) -> MdSafe:
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
 
 
+SAFETY_TEAMS: dict[str, tuple[str, str]] = {
+    "medicines": ("pharmacovigilance", "Pharmacovigilance"),
+    "devices": ("complaint handling and device vigilance", "Complaint handling and vigilance"),
+    "both": (
+        "pharmacovigilance or device vigilance, as the product requires",
+        "Pharmacovigilance and device vigilance",
+    ),
+}
+
+
 def distinct_titles(*titles: str) -> list[str]:
     """Titles with repeats left out: 'Clinic Director' is dropped beside 'Clinic Director and
     Owner', since one person holding both should be named once."""
@@ -635,6 +645,9 @@ def build_context(
         "hipaa": hipaa,
         # The one deadline for passing on a side effect seen online (sections, appendices).
         "safety_deadline": "on the same business day",
+        # Who receives it at a manufacturer: (the team, its role in Appendix C).
+        "safety_team": SAFETY_TEAMS[org.products or "medicines"][0],
+        "safety_role": SAFETY_TEAMS[org.products or "medicines"][1],
         "single_site": org.workforce_size <= 250,
         "band": band,
         "person": person,

@@ -175,6 +175,11 @@ class Organization(_Model):
         default=None,
         description="Clinics: a primary-care / general practice, or a specialty practice.",
     )
+    products: Literal["medicines", "devices", "both"] | None = Field(
+        default=None,
+        description="Manufacturers: what the company makes (changes who receives reports of "
+        "side effects and product problems). Unset: medicines.",
+    )
 
     @field_validator("jurisdictions")
     @classmethod

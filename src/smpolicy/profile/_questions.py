@@ -475,6 +475,23 @@ def build_questions(jurisdictions: Iterable[Option], appetites: Iterable[Option]
             optional=True,
         ),
         Question(
+            f"{org}.products",
+            "special",
+            "What does the company make?",
+            "select",
+            "Reports of side effects go to pharmacovigilance; problems with a device go to "
+            "complaint handling and device vigilance.",
+            label="Products",
+            choices=(
+                Option("", "Medicines (or not sure)"),
+                Option("medicines", "Medicines"),
+                Option("devices", "Medical devices"),
+                Option("both", "Both"),
+            ),
+            when=lambda v: _is(v, f"{org}.type", "manufacturer"),
+            optional=True,
+        ),
+        Question(
             "notes.learners",
             "special",
             "",
