@@ -261,8 +261,12 @@ def make_seed(paths: list[Path]) -> bytes:
         data = _parse(text, path, round_trip=False)
         if _exact_types(data):
             entries[hashlib.sha256(text.encode("utf-8")).hexdigest()] = _encode(data)
-    body = {"format": 1, "entries": dict(sorted(entries.items()))}
-    return (json.dumps(body, allow_nan=True, separators=(",", ":")) + "\n").encode()
+    # One entry a line, sorted by hash: an edited file changes two lines, so merges stay easy.
+    lines = [
+        json.dumps(key) + ":" + json.dumps(value, allow_nan=True, separators=(",", ":"))
+        for key, value in sorted(entries.items())
+    ]
+    return ('{"format":1,"entries":{\n' + ",\n".join(lines) + "\n}}\n").encode()
 
 
 def _parse(text: str, path: Path, *, round_trip: bool) -> Any:
