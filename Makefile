@@ -32,7 +32,7 @@ unit: $(VENV)/.installed
 	$(BIN)/pytest -q
 
 ## examples: regenerate the committed example policies under docs/examples/
-examples: $(VENV)/.installed
+examples: $(VENV)/.installed yaml-seed
 	$(BIN)/smpolicy build profiles/examples/*.yaml --out docs/examples --format md --force
 	rm -f docs/examples/.smpolicy-outputs.*
 

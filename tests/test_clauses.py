@@ -299,3 +299,16 @@ def test_a_device_maker_sends_product_problems_to_device_vigilance() -> None:
     both = _with(**{"organization.type": "manufacturer", "organization.products": "both"})
     text = render_policy(both).markdown
     assert "pharmacovigilance or device vigilance, as the product requires" in text
+
+
+@pytest.mark.parametrize("stem", ["maple-physio", "precision-devices", "oakridge-care-home"])
+def test_the_quiz_answer_key_names_the_clause_each_question_tests(stem: str) -> None:
+    result = render_policy(example(stem))
+    key = result.documents["quiz"].split("Answer key", 1)[1]
+    cells = [row.split("|")[4].strip() for row in key.splitlines() if row.startswith("| ")]
+    rows = [c.replace("\\", "") for c in cells if c and c[0].isdigit()]
+    assert len(rows) >= 12, stem
+    for cell in rows:
+        number = cell.split(" ", 1)[0]
+        assert re.match(r"^\d+\.\d+$", number), (stem, cell)  # a rule, not a whole section
+        assert f"\n## {cell}\n" in result.markdown, (stem, cell)

@@ -68,8 +68,14 @@ def headings(markdown: str) -> list[str]:
     return found
 
 
-def section_for(keyword: str, titles: list[str]) -> str:
-    """The first heading of the policy that names ``keyword`` (the part a question tests)."""
+def section_for(keyword: str, titles: list[str], numbers: dict[str, str] | None = None) -> str:
+    """The heading of the rule a question tests: the clause ``keyword`` names (by its number in
+    ``numbers``), or else the first heading of the policy that contains ``keyword``."""
+    if numbers and keyword in numbers:
+        prefix = numbers[keyword] + " "
+        found = next((t for t in titles if t.startswith(prefix)), None)
+        if found:
+            return found
     words = keyword.lower()
     for title in titles[1:]:  # the first heading is the document's title
         if words in title.lower():
@@ -260,7 +266,7 @@ def quiz_questions(
                 choices,
                 answer,
                 render(raw["why"]),
-                section_for(str(raw["tests"]), titles),
+                section_for(str(raw["tests"]), titles, context["clause_plan"].numbers),
             )
         )
     return questions
