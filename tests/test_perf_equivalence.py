@@ -250,33 +250,12 @@ def test_nesting_and_alias_limits_hold_in_the_single_pass(tmp_path, round_trip: 
 
 
 def _md_escape_before(value: object) -> str:
-    """md_escape as it was before its fast path (the reference for the test below)."""
+    """md_escape without its fast path: every character through the escaping loop."""
     import re
 
-    from smpolicy.compose._mdescape import (
-        _INLINE,
-        _LINE_START,
-        _LINE_START_REFERENCES,
-        REFERENCES,
-        _needs_reference,
-    )
+    from smpolicy.compose._mdescape import _escape
 
-    text = re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", str(value))
-    out = []
-    for index, char in enumerate(text):
-        if char in REFERENCES and _needs_reference(text, index):
-            out.append(REFERENCES[char])
-        elif char in _INLINE or (index == 0 and char in _LINE_START):
-            out.append("\\" + char)
-        elif index == 0 and char in _LINE_START_REFERENCES:
-            out.append(_LINE_START_REFERENCES[char])
-        else:
-            out.append(char)
-    escaped = "".join(out)
-    head = escaped[: len(escaped) - len(escaped.lstrip("0123456789"))]
-    if head and escaped[len(head) : len(head) + 1] in (".", ")"):
-        escaped = head + "\\" + escaped[len(head) :]
-    return escaped
+    return str(_escape(re.sub(r"[\r\n\t\v\f\u2028\u2029]+", " ", str(value))))
 
 
 MD_SAMPLES = [
