@@ -318,6 +318,7 @@ class ClausePlan:
     """Which clauses apply to one profile, with their variants and numbers."""
 
     files: tuple[ClauseFile, ...]
+    by_id: dict[str, Clause] = field(default_factory=dict)
     numbers: dict[str, str] = field(default_factory=dict)
     variants: dict[str, int] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
@@ -325,7 +326,7 @@ class ClausePlan:
 
     @classmethod
     def make(cls, files: tuple[ClauseFile, ...], inputs: ConditionInputs) -> ClausePlan:
-        plan = cls(files)
+        plan = cls(files, {item.clause.id: item.clause for item in files})
         counters: dict[int, int] = {}
         for item in files:
             clause = item.clause
@@ -357,10 +358,10 @@ class ClausePlan:
         return clause_id in self.numbers and self.briefs[clause_id][k]
 
     def clause(self, clause_id: str) -> Clause:
-        for item in self.files:
-            if item.clause.id == clause_id:
-                return item.clause
-        raise TemplateError(f"unknown clause id {clause_id!r} (see templates/clauses)")
+        found = self.by_id.get(clause_id)
+        if found is None:
+            raise TemplateError(f"unknown clause id {clause_id!r} (see templates/clauses)")
+        return found
 
     def applies(self, clause_id: str) -> bool:
         self.clause(clause_id)

@@ -184,6 +184,18 @@ def mail(contact: Contact) -> MdSafe:
     return MdSafe(f"{md_escape(contact.title)} ([{md_escape(email)}](mailto:{email}))")
 
 
+# Where the people served are pointed for their own questions (sections 4.1 and 4.2).
+CHANNELS: dict[str, str] = {
+    "payer": "member services",
+    "manufacturer": "medical information",
+    "public_health": "the agency information line",
+    "pharmacy": "the pharmacy counter or phone line",
+    "telehealth": "the app or patient portal",
+    "hospital": "the patient relations office or their care team",
+    "academic_medical_center": "the patient relations office or their care team",
+}
+DEFAULT_CHANNEL = "our phone line or front desk"
+
 SAFETY_TEAMS: dict[str, tuple[str, str]] = {
     "medicines": ("pharmacovigilance", "Pharmacovigilance"),
     "devices": ("complaint handling and device vigilance", "Complaint handling and vigilance"),
@@ -199,9 +211,7 @@ def distinct_titles(*titles: str) -> list[str]:
     Owner', since one person holding both should be named once."""
     kept: list[str] = []
     for title in titles:
-        if any(
-            other == title or other.startswith(title + " ") for other in titles if other != title
-        ):
+        if any(other.startswith(title + " ") for other in titles):
             continue
         if title not in kept:
             kept.append(title)
@@ -450,6 +460,7 @@ def build_context(
 ) -> tuple[dict[str, Any], Citations]:
     """Everything a template may use. Profile values are escaped on output."""
     citations = Citations(facts)
+    inputs = condition_inputs(profile, facts)  # size band, HIPAA, stories: computed once
     org = profile.organization
     contacts = profile.contacts
     primary = next(iter(facts.packs.values()))
@@ -461,7 +472,7 @@ def build_context(
 
     def topic(name: str, jurisdiction: str | None = None) -> list[PackEntry]:
         found = facts.topic(name, jurisdiction)
-        if not hipaa_binds(profile):  # the HIPAA rules do not bind this organization
+        if not inputs.hipaa:  # the HIPAA rules do not bind this organization
             found = [e for e in found if not e.id.startswith(HIPAA_ENTRIES)]
         return found
 
@@ -511,7 +522,7 @@ def build_context(
         else v
         for k, v in effective.items()
     }
-    hipaa = hipaa_binds(profile)
+    hipaa = inputs.hipaa
     if country == "US" and not hipaa:  # HIPAA's words are wrong for those it does not bind
         short = "health information"
     elif terms and len(countries) == 1:
@@ -519,7 +530,7 @@ def build_context(
     else:
         short = f"{person} information"
     info = short.replace("patient", person) if person != "patient" else short
-    band = size_band(org.workforce_size)
+    band = inputs.band
     nhs_like = org.public_sector or org.type in (
         "hospital",
         "academic_medical_center",
@@ -608,8 +619,8 @@ def build_context(
         listed = "; ".join(f"{n} in {area}" for n, area in found)
         return MdSafe("a crisis line" + (f" ({md_escape(listed)})" if found else ""))
 
-    inputs = condition_inputs(profile, facts)
     stories = inputs.stories
+    safety_team, safety_role = SAFETY_TEAMS[org.products or "medicines"]
     plan = ClausePlan.make(clause_files, inputs)
     context: dict[str, Any] = {
         "profile": profile,
@@ -646,8 +657,9 @@ def build_context(
         # The one deadline for passing on a side effect seen online (sections, appendices).
         "safety_deadline": "on the same business day",
         # Who receives it at a manufacturer: (the team, its role in Appendix C).
-        "safety_team": SAFETY_TEAMS[org.products or "medicines"][0],
-        "safety_role": SAFETY_TEAMS[org.products or "medicines"][1],
+        "safety_team": safety_team,
+        "safety_role": safety_role,
+        "channel": CHANNELS.get(org.type, DEFAULT_CHANNEL),
         "single_site": org.workforce_size <= 250,
         "band": band,
         "person": person,
