@@ -483,7 +483,7 @@ def build_questions(jurisdictions: Iterable[Option], appetites: Iterable[Option]
             "complaint handling and device vigilance.",
             label="Products",
             choices=(
-                Option("", "Medicines (or not sure)"),
+                Option("", "Not sure (the policy assumes medicines)"),
                 Option("medicines", "Medicines"),
                 Option("devices", "Medical devices"),
                 Option("both", "Both"),
